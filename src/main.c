@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memlockacct: where a host's locked and pinned memory goes, per process,
+ * and why a process hits RLIMIT_MEMLOCK. The command line.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "probes.h"
+#include "session.h"
+
+#define MLA_VERSION "0.1"
+
+const char *argp_program_version = "memlockacct " MLA_VERSION;
+const char *argp_program_bug_address = NULL;
+
+enum {
+	OPT_BTF = 1000,
+	OPT_PORTABLE,
+	OPT_READY,
+	OPT_BYTES,
+	OPT_PAGES,
+	OPT_CGROUP,
+	OPT_EVENTS,
+	OPT_FAILURES,
+	OPT_VERIFY,
+};
+
+struct cli {
+	struct session_opts s;
+	const char *command;
+	int command_next; /* argv index after the command */
+	bool json;
+	bool verify;
+	int cgroup_fd;
+};
+
+static struct cli cli = {
+	.s = {
+		.interval_s = 1,
+		.probes = { .cgroup_fd = -1 },
+		.out = { .unit = UNIT_KIB },
+	},
+	.cgroup_fd = -1,
+};
+
+static const char doc_main[] =
+	"Show where locked (VmLck, mm->locked_vm) and pinned (VmPin, "
+	"mm->pinned_vm) memory goes, per process and source, and why a "
+	"process hits RLIMIT_MEMLOCK. Sizes are in KiB unless --bytes or "
+	"--pages is given.\n"
+	"\nCommands:\n"
+	"  trace     one line per change of a counter\n"
+	"  top       a refreshing table of processes\n"
+	"  report    a summary after -d SECONDS or Ctrl-C\n"
+	"  run       run a command, trace it and its children, summarise\n"
+	"  features  which probes this kernel supports, and why not\n"
+	"\nSee 'memlockacct COMMAND --help' and memlockacct(8).";
+
+static long parse_long(const char *arg, const char *what, long min, long max,
+		       struct argp_state *state)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < min || v > max)
+		argp_error(state, "invalid %s: '%s' (a whole number from %ld "
+				  "to %ld)",
+			   what, arg, min, max);
+	return v;
+}
+
+static double parse_seconds(const char *arg, const char *what,
+			    struct argp_state *state)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || *end || end == arg || !(v > 0) || v > 31536000)
+		argp_error(state, "invalid %s: '%s' (seconds, more than 0)",
+			   what, arg);
+	return v;
+}
+
+/* --cgroup accepts /sys/fs/cgroup/X or the cgroup path /X. */
+static void set_cgroup(const char *arg, struct argp_state *state)
+{
+	static char rel[PATH_MAX];
+	char full[PATH_MAX + 32];
+	const char *root = "/sys/fs/cgroup";
+	struct stat st;
+
+	if (!strncmp(arg, root, strlen(root)))
+		snprintf(rel, sizeof(rel), "%s", arg + strlen(root));
+	else
+		snprintf(rel, sizeof(rel), "%s", arg);
+	if (!rel[0])
+		snprintf(rel, sizeof(rel), "/");
+	snprintf(full, sizeof(full), "%s%s", root, rel);
+	if (stat(full, &st) || !S_ISDIR(st.st_mode))
+		argp_error(state, "no cgroup %s (cgroup v2 paths, as in "
+				  "/sys/fs/cgroup/system.slice)",
+			   arg);
+	cli.cgroup_fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cli.cgroup_fd < 0)
+		argp_error(state, "cannot open cgroup %s: %s", full,
+			   strerror(errno));
+	cli.s.filter.cgroup = rel;
+	cli.s.probes.cgroup_fd = cli.cgroup_fd;
+}
+
+/* Options every command takes. */
+static const struct argp_option common_opts[] = {
+	{ "btf", OPT_BTF, "FILE", 0,
+	  "BTF of the running kernel, for kernels without "
+	  "/sys/kernel/btf/vmlinux", 0 },
+	{ "portable", OPT_PORTABLE, NULL, 0,
+	  "Use tracepoints only, even where kprobes work", 0 },
+	{ "ready-file", OPT_READY, "PATH", 0,
+	  "Write PATH once every probe is attached", 0 },
+	{ "bytes", OPT_BYTES, NULL, 0, "Print sizes in bytes", 0 },
+	{ "pages", OPT_PAGES, NULL, 0, "Print sizes in pages", 0 },
+	{ "verbose", 'v', NULL, 0, "Print libbpf's messages", 0 },
+	{},
+};
+
+static error_t parse_common(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case OPT_BTF:
+		if (access(arg, R_OK))
+			argp_error(state, "cannot read BTF file %s: %s", arg,
+				   strerror(errno));
+		cli.s.probes.btf_path = arg;
+		break;
+	case OPT_PORTABLE:
+		cli.s.probes.portable_only = true;
+		break;
+	case OPT_READY:
+		cli.s.ready_file = arg;
+		break;
+	case OPT_BYTES:
+		cli.s.out.unit = UNIT_BYTES;
+		break;
+	case OPT_PAGES:
+		cli.s.out.unit = UNIT_PAGES;
+		break;
+	case 'v':
+		cli.s.verbose = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp common_argp = {
+	.options = common_opts,
+	.parser = parse_common,
+};
+
+static const struct argp_child common_child[] = {
+	{ &common_argp, 0, "Common options:", 10 },
+	{},
+};
+
+/* Filters, for trace, top and report. */
+static const struct argp_option filter_opts[] = {
+	{ "pid", 'p', "PID", 0, "Only this process", 0 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0, "Only processes in this cgroup (v2)", 0 },
+	{ "comm", 'c', "COMM", 0, "Only processes whose name starts with COMM", 0 },
+	{},
+};
+
+static error_t parse_filter(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'p':
+		cli.s.filter.pid = parse_long(arg, "PID", 1, INT_MAX, state);
+		if (kill(cli.s.filter.pid, 0) && errno == ESRCH)
+			argp_error(state, "no process %s", arg);
+		break;
+	case OPT_CGROUP:
+		set_cgroup(arg, state);
+		break;
+	case 'c':
+		cli.s.filter.comm = arg;
+		break;
+	default:
+		return parse_common(key, arg, state);
+	}
+	return 0;
+}
+
+static const struct argp filter_argp = {
+	.options = filter_opts,
+	.parser = parse_filter,
+};
+
+static const struct argp_child filter_children[] = {
+	{ &filter_argp, 0, "Filters:", 5 },
+	{ &common_argp, 0, "Common options:", 10 },
+	{},
+};
+
+/* ---- trace ---------------------------------------------------------------- */
+
+static const struct argp_option trace_opts[] = {
+	{ "json", 'j', NULL, 0, "JSON Lines, one object per event", 0 },
+	{ "failures", OPT_FAILURES, NULL, 0, "Only refused charges", 0 },
+	{ "wall-time", 'T', NULL, 0, "Wall-clock time instead of seconds "
+				     "since start", 0 },
+	{},
+};
+
+static error_t parse_trace(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'j':
+		cli.s.out.json = true;
+		break;
+	case OPT_FAILURES:
+		cli.s.failures_only = true;
+		break;
+	case 'T':
+		cli.s.out.wall_time = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num > 0)
+			argp_error(state, "unexpected argument '%s'", arg);
+		cli.s.duration_s = parse_seconds(arg, "duration", state);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp trace_argp = {
+	.options = trace_opts,
+	.parser = parse_trace,
+	.args_doc = "[DURATION]",
+	.doc =
+	"Print one line per change of locked_vm, pinned_vm or the per-user "
+	"buckets, with its source and cause, for DURATION seconds or until "
+	"Ctrl-C.",
+	.children = filter_children,
+};
+
+/* ---- top ------------------------------------------------------------------ */
+
+static const struct argp_option top_opts[] = {
+	{ "noclear", 'C', NULL, 0, "Do not clear the screen", 0 },
+	{ "sort", 's', "KEY", 0, "Sort by locked (default), pinned or pid", 0 },
+	{ "rows", 'r', "N", 0, "Show at most N processes", 0 },
+	{},
+};
+
+static error_t parse_top(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'C':
+		cli.s.no_clear = true;
+		break;
+	case 's':
+		if (strcmp(arg, "locked") && strcmp(arg, "pinned") &&
+		    strcmp(arg, "pid"))
+			argp_error(state, "invalid sort key '%s' (locked, "
+					  "pinned or pid)",
+				   arg);
+		cli.s.sort = arg;
+		break;
+	case 'r':
+		cli.s.rows = parse_long(arg, "row count", 1, 100000, state);
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num == 0)
+			cli.s.interval_s = parse_seconds(arg, "interval", state);
+		else if (state->arg_num == 1)
+			cli.s.count = parse_long(arg, "count", 1, INT_MAX, state);
+		else
+			argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp top_argp = {
+	.options = top_opts,
+	.parser = parse_top,
+	.args_doc = "[INTERVAL [COUNT]]",
+	.doc =
+	"A table of the processes that hold locked or pinned memory, "
+	"refreshed every INTERVAL seconds (default 1), COUNT times.",
+	.children = filter_children,
+};
+
+/* ---- report --------------------------------------------------------------- */
+
+static const struct argp_option report_opts[] = {
+	{ "json", 'j', NULL, 0, "JSON (see memlockacct(8) for the format)", 0 },
+	{ "duration", 'd', "SECONDS", 0, "Trace this long, then report", 0 },
+	{ "output", 'o', "FILE", 0, "Write the report to FILE", 0 },
+	{ "all", 'a', NULL, 0, "Also processes that hold nothing now", 0 },
+	{},
+};
+
+static error_t parse_report(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'j':
+		cli.s.out.json = true;
+		break;
+	case 'd':
+		cli.s.duration_s = parse_seconds(arg, "duration", state);
+		break;
+	case 'o':
+		cli.s.output_path = arg;
+		break;
+	case 'a':
+		cli.s.filter.all = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp report_argp = {
+	.options = report_opts,
+	.parser = parse_report,
+	.args_doc = "",
+	.doc =
+	"Trace for -d SECONDS, or until Ctrl-C, then summarise per process: "
+	"peaks, final values by source, limits, drift, refused charges.",
+	.children = filter_children,
+};
+
+/* ---- run ------------------------------------------------------------------ */
+
+static const struct argp_option run_opts[] = {
+	{ "json", 'j', NULL, 0, "JSON summary (see memlockacct(8))", 0 },
+	{ "output", 'o', "FILE", 0, "Write the summary to FILE", 0 },
+	{ "events", OPT_EVENTS, "FILE", 0,
+	  "Also write every event to FILE, as JSON Lines", 0 },
+	{},
+};
+
+static error_t parse_run(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'j':
+		cli.s.out.json = true;
+		break;
+	case 'o':
+		cli.s.output_path = arg;
+		break;
+	case OPT_EVENTS:
+		cli.s.events_path = arg;
+		break;
+	case ARGP_KEY_ARG:
+		/* the command and its own arguments: stop parsing here */
+		cli.s.cmd = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (!cli.s.cmd)
+			argp_error(state, "run needs a command: memlockacct run "
+					  "[OPTIONS] -- CMD [ARGS...]");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp run_argp = {
+	.options = run_opts,
+	.parser = parse_run,
+	.args_doc = "-- CMD [ARGS...]",
+	.doc =
+	"Start CMD, trace it and all its descendants from their first "
+	"instruction to their exit, then summarise. Exits with CMD's status.",
+	.children = common_child,
+};
+
+/* ---- features ------------------------------------------------------------- */
+
+static const struct argp_option features_opts[] = {
+	{ "json", 'j', NULL, 0, "JSON", 0 },
+	{ "verify", OPT_VERIFY, NULL, 0,
+	  "Load every BPF program on its own, without attaching, and say "
+	  "whether this kernel's verifier accepts it", 0 },
+	{},
+};
+
+static error_t parse_features(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'j':
+		cli.json = true;
+		break;
+	case OPT_VERIFY:
+		cli.verify = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp features_argp = {
+	.options = features_opts,
+	.parser = parse_features,
+	.args_doc = "",
+	.doc =
+	"Attach every probe this kernel supports, print which are active and "
+	"why the others are not, and detach.",
+	.children = common_child,
+};
+
+static int cmd_features(void)
+{
+	struct probes p;
+	char why[512];
+	int err, refused;
+
+	if (cli.verify) {
+		err = probes_verify_all(cli.s.probes.btf_path, stdout, &refused);
+		if (err < 0) {
+			fprintf(stderr, "memlockacct: cannot open the BPF "
+					"object\n");
+			return 1;
+		}
+		printf("%d refused by the verifier, %d fexit programs not "
+		       "loadable on this kernel (no trampolines)\n",
+		       err, refused);
+		return err ? 1 : 0;
+	}
+	if (!cli.s.verbose)
+		libbpf_set_print(NULL);
+	err = probes_start(&p, &cli.s.probes, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "memlockacct: %s\n", why);
+		return 1;
+	}
+	probes_print(&p, stdout, cli.json);
+	probes_stop(&p);
+	return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	const struct argp *argp;
+	enum session_mode mode;
+} commands[] = {
+	{ "trace", &trace_argp, MODE_TRACE },
+	{ "top", &top_argp, MODE_TOP },
+	{ "report", &report_argp, MODE_REPORT },
+	{ "run", &run_argp, MODE_RUN },
+	{ "features", &features_argp, 0 },
+};
+
+static error_t parse_main(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case ARGP_KEY_ARG:
+		cli.command = arg;
+		cli.command_next = state->next;
+		/* the rest belongs to the command's own parser */
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (!cli.command)
+			argp_error(state, "a command is needed: trace, top, "
+					  "report, run or features");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp main_argp = {
+	.parser = parse_main,
+	.args_doc = "COMMAND [OPTIONS]",
+	.doc = doc_main,
+	.children = common_child,
+};
+
+int main(int argc, char **argv)
+{
+	int idx;
+
+	argp_err_exit_status = 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argp_parse(&main_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
+		return 2;
+	idx = cli.command_next;
+	for (unsigned int i = 0; i < sizeof(commands) / sizeof(commands[0]);
+	     i++) {
+		char name[64];
+		int sub_argc = argc - idx + 1;
+		char **sub_argv = argv + idx - 1;
+
+		if (strcmp(commands[i].name, cli.command))
+			continue;
+		snprintf(name, sizeof(name), "memlockacct %s", cli.command);
+		sub_argv[0] = name;
+		if (argp_parse(commands[i].argp, sub_argc, sub_argv,
+			       ARGP_IN_ORDER, NULL, NULL))
+			return 2;
+		if (!strcmp(cli.command, "features"))
+			return cmd_features();
+		cli.s.mode = commands[i].mode;
+		cli.s.out.page_size = sysconf(_SC_PAGESIZE);
+		if (cli.s.mode == MODE_RUN) {
+			cli.s.probes.follow_tree = true;
+			cli.s.probes.filter_tree = true;
+			cli.s.filter.tree_only = true;
+		} else if (cli.s.filter.pid) {
+			cli.s.probes.filter_tree = true;
+		}
+		return session_run(&cli.s);
+	}
+	fprintf(stderr, "memlockacct: unknown command '%s' (trace, top, "
+			"report, run or features)\n",
+		cli.command);
+	return 2;
+}

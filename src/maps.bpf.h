@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Maps and globals shared by the BPF objects that are linked into one
+ * skeleton. portable.bpf.c defines them (MLA_OWNER); the others see externs.
+ */
+#ifndef MLA_MAPS_BPF_H
+#define MLA_MAPS_BPF_H
+
+#include "memlockacct.h"
+
+#ifdef MLA_OWNER
+#define MLA_DECL
+#define MLA_RODATA(type, name, init) const volatile type name = init
+#else
+#define MLA_DECL extern
+#define MLA_RODATA(type, name, init) extern const volatile type name
+#endif
+
+/* Live mms, by mm_struct address. */
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MLA_MAX_MMS);
+	__type(key, __u64);
+	__type(value, struct mla_mm_stat);
+} mms SEC(".maps");
+
+/* Mms that went away, by id, until the frontend harvests them. */
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MLA_MAX_DEAD);
+	__type(key, __u64);
+	__type(value, struct mla_mm_stat);
+} dead SEC(".maps");
+
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MLA_MAX_USERS);
+	__type(key, __u32);
+	__type(value, struct mla_user_stat);
+} users SEC(".maps");
+
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, MLA_RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* Processes whose events are wanted (-p, run); tgid -> start_boottime. */
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MLA_MAX_TREE);
+	__type(key, __u32);
+	__type(value, __u64);
+} tree SEC(".maps");
+
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
+
+/*
+ * Fast-path hints, so a process that locks nothing costs an array load and
+ * no hash lookup: how many tracked mms hash to each slot, and each slot's
+ * last seen per-user values.
+ */
+#define MLA_HINT_SLOTS 4096
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MLA_HINT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} mm_hint SEC(".maps");
+
+struct mla_user_hint {
+	__u32 uid;
+	__u32 valid;
+	__u64 seen[MLA_NR_USER_COUNTERS];
+};
+
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct mla_user_hint);
+} user_hint SEC(".maps");
+
+/* Too big for the 512-byte stack: new entries are built here. */
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mla_mm_stat);
+} scratch SEC(".maps");
+
+/*
+ * Precise tier: what the current task is doing inside the kernel. Probes
+ * nest (vfio_pin_pages_remote -> vfio_lock_acct -> __account_locked_vm), so
+ * each keeps its own saved arguments here.
+ */
+struct mla_kctx {
+	__u64 mm;	/* the mm being charged (VFIO: dma->mm) */
+	__u64 ctx[3];	/* vfio_dma: iova, vaddr, size */
+	__u64 pin_limit; /* vfio_pin_pages_remote: rlimit in pages */
+	__u64 pin_npage;
+	__u64 acct_mm;	 /* __account_locked_vm arguments */
+	__u64 acct_pages;
+	__u64 acct_task;
+	__u64 arg;	 /* user_shm_lock size, __io_account_mem pages */
+	__u32 kfunc;	 /* enum mla_kfunc of the outermost probe */
+	__u32 flags;	 /* MLA_F_* */
+	__u8 source;
+	__u8 depth;
+	__u8 failed;	 /* a refusal was already reported in this call */
+	__u8 acct_inc;
+	__u8 acct_bypass;
+	__u8 pad[3];
+};
+
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct mla_kctx);
+} kctx SEC(".maps");
+
+/* Per-task: a failure already explained by the precise tier in this syscall. */
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} failed_tids SEC(".maps");
+
+/* Configuration, set by the frontend between open and load. */
+MLA_RODATA(__u32, filter_tree, 0);   /* only processes in the tree map */
+MLA_RODATA(__u32, filter_cgroup, 0); /* only tasks in cgroup_filter */
+MLA_RODATA(__u32, precise, 0);	     /* kctx is maintained */
+MLA_RODATA(__u32, lazy_baseline, 0); /* no start-up iterator ran */
+MLA_RODATA(__u64, tool_start_ns, 0); /* boottime ns when tracing began */
+
+#ifdef MLA_OWNER
+struct mla_stats stats = {};
+#else
+extern struct mla_stats stats;
+#endif
+
+#endif /* MLA_MAPS_BPF_H */

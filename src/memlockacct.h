@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Layout shared by the BPF programs and the frontend: map values and the
+ * ring-buffer event. Everything here is in pages unless the name says
+ * otherwise; the frontend converts to KiB for display.
+ */
+#ifndef MEMLOCKACCT_H
+#define MEMLOCKACCT_H
+
+#define MLA_COMM_LEN 16
+#define MLA_MAX_MMS 65536
+#define MLA_MAX_USERS 4096
+#define MLA_MAX_DEAD 16384
+#define MLA_MAX_TREE 16384
+#define MLA_RINGBUF_BYTES (4 << 20)
+
+/* The four kernel counters that are each compared with RLIMIT_MEMLOCK. */
+enum mla_counter {
+	MLA_LOCKED_VM,	 /* mm->locked_vm, VmLck */
+	MLA_PINNED_VM,	 /* mm->pinned_vm, VmPin */
+	MLA_USER_LOCKED, /* user_struct->locked_vm, per uid */
+	MLA_USER_SHM,	 /* SHM_LOCK ucounts (or user->locked_shm), per uid */
+	MLA_NR_COUNTERS,
+};
+#define MLA_NR_MM_COUNTERS 2
+#define MLA_NR_USER_COUNTERS 2
+
+/* The subsystem that owns a charge. Order is ABI for record files. */
+enum mla_source {
+	MLA_SRC_PREEXISTING, /* held before the tool started */
+	MLA_SRC_MLOCK,	     /* mlock*, MAP_LOCKED, mlockall, locked brk/stack */
+	MLA_SRC_VFIO,
+	MLA_SRC_IOMMUFD,
+	MLA_SRC_RDMA,
+	MLA_SRC_IO_URING,
+	MLA_SRC_PERF,
+	MLA_SRC_VDPA,
+	MLA_SRC_SHM,
+	MLA_SRC_OTHER,
+	MLA_NR_SOURCES,
+};
+
+/* Where the change was observed; with nr/cmd it names the cause. */
+enum mla_cause_kind {
+	MLA_CAUSE_NONE,
+	MLA_CAUSE_SYSCALL, /* nr = syscall number, cmd = ioctl/shmctl/... op */
+	MLA_CAUSE_FAULT,   /* page fault: a VM_LOCKED stack growing */
+	MLA_CAUSE_FOREIGN, /* another task's context (nr = its syscall) */
+	MLA_CAUSE_KTHREAD, /* kernel thread or worker */
+	MLA_CAUSE_EXEC,	   /* the old mm went away at exec */
+	MLA_CAUSE_EXIT,	   /* the mm went away at exit */
+	MLA_CAUSE_KFUNC,   /* precise tier: nr = enum mla_kfunc */
+	MLA_CAUSE_BASELINE,
+};
+
+/* Precise-tier functions, for MLA_CAUSE_KFUNC and failure checks. */
+enum mla_kfunc {
+	MLA_KF_NONE,
+	MLA_KF_ACCOUNT_LOCKED_VM, /* __account_locked_vm / account_locked_vm */
+	MLA_KF_VFIO_LOCK_ACCT,
+	MLA_KF_MM_LOCK_ACCT,
+	MLA_KF_VFIO_PIN_REMOTE, /* vfio_pin_pages_remote's own pre-check */
+	MLA_KF_USER_SHM_LOCK,
+	MLA_KF_IO_ACCOUNT_MEM,
+	MLA_KF_IB_UMEM,
+	MLA_NR_KFUNCS,
+};
+
+enum mla_event_type {
+	MLA_EV_CHANGE,	 /* a counter moved */
+	MLA_EV_FAILURE,	 /* a charge was refused */
+	MLA_EV_MM_GONE,	 /* exit_mmap: final values are in the dead map */
+	MLA_EV_RANGE,	 /* a syscall that may change VM_LOCKED ranges completed */
+	MLA_EV_PROCESS,	 /* a traced process was forked (run mode) */
+};
+
+/* Event flags. */
+#define MLA_F_CAP_IPC_LOCK (1u << 0) /* the task had CAP_IPC_LOCK */
+#define MLA_F_LOCK_CAP (1u << 1)     /* VFIO dma->lock_cap */
+#define MLA_F_ASYNC (1u << 2)	     /* VFIO async accounting */
+#define MLA_F_DEF_LOCKED (1u << 3)   /* mm->def_flags has VM_LOCKED */
+#define MLA_F_NEW_MM (1u << 4)	     /* first sight of this mm */
+#define MLA_F_VFIO_CTX (1u << 5)     /* ctx[] holds vfio_dma fields */
+#define MLA_F_HAS_LIMIT (1u << 6)    /* limit_cur/max are the owner's */
+
+/* struct mla_mm_stat.flags */
+#define MLA_MM_SEEDED (1u << 0) /* created by the start-up iterator */
+
+/*
+ * A frontend that applies events and also reads this map skips an event
+ * whose seq it has already seen in a snapshot, so nothing counts twice.
+ *
+ * Per-mm totals, keyed by the mm_struct address while the mm lives. They are
+ * kept in the map, not rebuilt from events, so totals stay exact if the ring
+ * buffer overflows. At exit_mmap the entry moves to the dead map under its
+ * id, which never repeats (an mm address does).
+ */
+struct mla_mm_stat {
+	__u64 id;
+	__u64 seq;	/* bumped by every change; events carry it */
+	__u64 start_ns; /* owner's start_boottime: with tgid, the process */
+	__u64 first_ns;
+	__u64 seen[MLA_NR_MM_COUNTERS]; /* last observed value */
+	__u64 peak[MLA_NR_MM_COUNTERS];
+	__u64 truth[MLA_NR_MM_COUNTERS]; /* kernel value at exit_mmap */
+	__s64 by_src[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
+	/* this process's share of the per-user buckets */
+	__s64 user_by_src[MLA_NR_USER_COUNTERS][MLA_NR_SOURCES];
+	__u64 user_peak[MLA_NR_USER_COUNTERS];
+	__u32 tgid;
+	__u32 uid;
+	__u32 flags;
+	__u32 gone; /* 0 alive, else MLA_CAUSE_EXEC / MLA_CAUSE_EXIT */
+	char comm[MLA_COMM_LEN];
+};
+
+struct mla_user_stat {
+	__u64 seq;
+	__u64 seen[MLA_NR_USER_COUNTERS];
+	__u64 peak[MLA_NR_USER_COUNTERS];
+	__s64 by_src[MLA_NR_USER_COUNTERS][MLA_NR_SOURCES];
+};
+
+/* Global counters, in the BPF program's .bss. */
+struct mla_stats {
+	__u64 lost_events;   /* ring buffer full */
+	__u64 dropped_mms;   /* mms map full: that mm is not tracked */
+	__u64 dropped_users; /* users map full */
+	__u64 dropped_dead;  /* dead map full: a final value was lost */
+	__u64 events;
+	__u64 next_id;
+};
+
+struct mla_event {
+	__u64 ts_ns;
+	__u64 mm_id;	/* mla_mm_stat.id of the mm charged, 0 for none */
+	__u64 start_ns; /* owner process identity, with tgid */
+	__u32 tgid;	/* owner of the mm charged (not always current) */
+	__u32 pid;	/* task that ran the operation */
+	__u32 cur_tgid;
+	__u32 uid;
+	__u8 type;    /* enum mla_event_type */
+	__u8 counter; /* enum mla_counter */
+	__u8 source;  /* enum mla_source */
+	__u8 cause;   /* enum mla_cause_kind */
+	__u32 nr;     /* syscall number or enum mla_kfunc */
+	__u64 cmd;    /* ioctl request, shmctl op, io_uring opcode, ... */
+	__s64 delta;  /* pages; signed */
+	__u64 value;  /* pages, after the change (failure: before) */
+	__u64 limit_cur; /* RLIMIT_MEMLOCK that applied, bytes */
+	__u64 limit_max;
+	__u64 request;	 /* failure: pages asked for */
+	__s32 ret;	 /* syscall or function return (failures) */
+	__u32 flags;	 /* MLA_F_* */
+	__u64 args[4];	 /* syscall arguments (address, length, flags...) */
+	__u64 ctx[3];	 /* VFIO: iova, vaddr, size */
+	__u64 other[MLA_NR_COUNTERS]; /* all counters at the time, pages */
+	__u64 seq;	/* mla_mm_stat.seq after this change */
+	__u64 useq;	/* mla_user_stat.seq after this change */
+	char comm[MLA_COMM_LEN];
+};
+
+#endif /* MEMLOCKACCT_H */

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The accounting model (see model.h). Lookups use the POSIX search trees,
+ * so every operation is O(log n) in the number of processes.
+ */
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#define MLA_MAX_FAILURES 100000
+
+struct mla_model {
+	void *procs; /* tsearch roots */
+	void *insts;
+	void *users;
+	size_t nprocs, ninsts, nusers;
+	/* seq of the newest snapshot or event applied, per object */
+	struct mla_failure *failures;
+	size_t nfailures, capfailures;
+};
+
+/* tsearch keeps pointers; the first fields of each object are its key. */
+struct inst_node {
+	struct mla_inst inst;
+	uint64_t seq;
+};
+
+struct user_node {
+	struct mla_user user;
+	uint64_t seq;
+};
+
+static int proc_cmp(const void *a, const void *b)
+{
+	const struct mla_proc *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return 0;
+}
+
+static int inst_cmp(const void *a, const void *b)
+{
+	const struct mla_inst *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int user_cmp(const void *a, const void *b)
+{
+	const struct mla_user *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+struct mla_model *model_new(void)
+{
+	return calloc(1, sizeof(struct mla_model));
+}
+
+void model_free(struct mla_model *m)
+{
+	if (!m)
+		return;
+	tdestroy(m->procs, free);
+	tdestroy(m->insts, free);
+	tdestroy(m->users, free);
+	free(m->failures);
+	free(m);
+}
+
+struct mla_proc *model_proc(struct mla_model *m, uint32_t tgid,
+			    uint64_t start_ns, bool create)
+{
+	struct mla_proc key = { .tgid = tgid, .start_ns = start_ns };
+	struct mla_proc *p, **found = tfind(&key, &m->procs, proc_cmp);
+
+	if (found)
+		return *found;
+	if (!create)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->tgid = tgid;
+	p->start_ns = start_ns;
+	if (!tsearch(p, &m->procs, proc_cmp)) {
+		free(p);
+		return NULL;
+	}
+	m->nprocs++;
+	return p;
+}
+
+static struct inst_node *inst_node(struct mla_model *m, uint64_t id)
+{
+	struct mla_inst key = { .id = id };
+	struct mla_inst **found = tfind(&key, &m->insts, inst_cmp);
+
+	return found ? (struct inst_node *)*found : NULL;
+}
+
+struct mla_inst *model_inst(struct mla_model *m, uint64_t id)
+{
+	struct inst_node *n = inst_node(m, id);
+
+	return n ? &n->inst : NULL;
+}
+
+/* Keep the process's instances newest (highest id) first. */
+static void proc_link(struct mla_proc *p, struct mla_inst *inst)
+{
+	struct mla_inst **pos = &p->newest;
+
+	while (*pos && (*pos)->id > inst->id)
+		pos = &(*pos)->older;
+	inst->older = *pos;
+	*pos = inst;
+	inst->proc = p;
+}
+
+static struct inst_node *inst_get(struct mla_model *m, uint64_t id,
+				  uint32_t tgid, uint64_t start_ns,
+				  const char *comm, uint32_t uid)
+{
+	struct inst_node *n = inst_node(m, id);
+	struct mla_proc *p;
+
+	if (n)
+		return n;
+	p = model_proc(m, tgid, start_ns, true);
+	n = calloc(1, sizeof(*n));
+	if (!p || !n || !tsearch(&n->inst, &m->insts, inst_cmp)) {
+		free(n);
+		return NULL;
+	}
+	n->inst.id = id;
+	m->ninsts++;
+	proc_link(p, &n->inst);
+	if (comm && comm[0])
+		memcpy(p->comm, comm, sizeof(p->comm));
+	p->uid = uid;
+	return n;
+}
+
+struct mla_user *model_user(struct mla_model *m, uint32_t uid, bool create)
+{
+	struct mla_user key = { .uid = uid };
+	struct mla_user **found = tfind(&key, &m->users, user_cmp);
+	struct user_node *n;
+
+	if (found)
+		return *found;
+	if (!create)
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n || !tsearch(&n->user, &m->users, user_cmp)) {
+		free(n);
+		return NULL;
+	}
+	n->user.uid = uid;
+	m->nusers++;
+	return &n->user;
+}
+
+static void add_failure(struct mla_model *m, const struct mla_event *e)
+{
+	if (m->nfailures == m->capfailures) {
+		size_t cap = m->capfailures ? m->capfailures * 2 : 16;
+		struct mla_failure *f;
+
+		if (cap > MLA_MAX_FAILURES)
+			return;
+		f = realloc(m->failures, cap * sizeof(*f));
+		if (!f)
+			return;
+		m->failures = f;
+		m->capfailures = cap;
+	}
+	m->failures[m->nfailures++].ev = *e;
+}
+
+static void apply_mm_change(struct inst_node *n, const struct mla_event *e)
+{
+	struct mla_inst *inst = &n->inst;
+	unsigned int c = e->counter, s = e->source;
+
+	if (e->seq && e->seq <= n->seq)
+		return; /* already in a snapshot */
+	n->seq = e->seq;
+	if (s >= MLA_NR_SOURCES)
+		s = MLA_SRC_OTHER;
+	inst->seen[c] = e->value;
+	inst->by_src[c][s] += e->delta;
+	if (e->value > inst->peak[c])
+		inst->peak[c] = e->value;
+}
+
+static void apply_user_change(struct mla_model *m, struct inst_node *n,
+			      const struct mla_event *e)
+{
+	unsigned int uc = e->counter - MLA_USER_LOCKED, s = e->source;
+	struct user_node *un =
+		(struct user_node *)model_user(m, e->uid, true);
+
+	if (s >= MLA_NR_SOURCES)
+		s = MLA_SRC_OTHER;
+	if (un && !(e->useq && e->useq <= un->seq)) {
+		un->seq = e->useq;
+		un->user.seen[uc] = e->value;
+		un->user.by_src[uc][s] += e->delta;
+		if (e->value > un->user.peak[uc])
+			un->user.peak[uc] = e->value;
+	}
+	if (n && !(e->seq && e->seq <= n->seq)) {
+		int64_t share = 0;
+
+		n->seq = e->seq;
+		n->inst.user_by_src[uc][s] += e->delta;
+		for (int i = 0; i < MLA_NR_SOURCES; i++)
+			share += n->inst.user_by_src[uc][i];
+		if (share > 0 && (uint64_t)share > n->inst.user_peak[uc])
+			n->inst.user_peak[uc] = share;
+	}
+}
+
+static void note_limit(struct mla_proc *p, const struct mla_event *e)
+{
+	if (!p || !(e->flags & MLA_F_HAS_LIMIT) || e->cur_tgid != e->tgid)
+		return;
+	p->limit_known = true;
+	p->limit_soft = e->limit_cur;
+	p->limit_hard = e->limit_max;
+}
+
+static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e);
+
+struct mla_proc *model_apply_event(struct mla_model *m,
+				   const struct mla_event *e)
+{
+	struct mla_proc *p = apply(m, e);
+
+	note_limit(p, e);
+	return p;
+}
+
+static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
+{
+	struct inst_node *n = NULL;
+	struct mla_proc *p;
+
+	switch (e->type) {
+	case MLA_EV_CHANGE:
+		if (e->counter >= MLA_NR_COUNTERS)
+			return NULL;
+		if (e->mm_id)
+			n = inst_get(m, e->mm_id, e->tgid, e->start_ns, e->comm,
+				     e->uid);
+		if (e->counter < MLA_NR_MM_COUNTERS) {
+			if (!n)
+				return NULL;
+			apply_mm_change(n, e);
+		} else {
+			apply_user_change(m, n, e);
+		}
+		return n ? n->inst.proc : model_proc(m, e->tgid, e->start_ns, false);
+	case MLA_EV_FAILURE:
+		p = model_proc(m, e->tgid, e->start_ns, true);
+		if (p) {
+			p->nfailures++;
+			if (!p->comm[0])
+				memcpy(p->comm, e->comm, sizeof(p->comm));
+			p->uid = e->uid;
+		}
+		add_failure(m, e);
+		return p;
+	case MLA_EV_MM_GONE:
+		n = inst_get(m, e->mm_id, e->tgid, e->start_ns, e->comm, e->uid);
+		if (!n)
+			return NULL;
+		n->inst.gone = e->cause;
+		n->inst.truth[MLA_LOCKED_VM] = e->value;
+		n->inst.truth[MLA_PINNED_VM] = e->ctx[0];
+		if (e->cause == MLA_CAUSE_EXIT)
+			n->inst.proc->exited = true;
+		return n->inst.proc;
+	case MLA_EV_PROCESS:
+		p = model_proc(m, e->tgid, e->start_ns, true);
+		if (p) {
+			p->in_tree = true;
+			memcpy(p->comm, e->comm, sizeof(p->comm));
+		}
+		return p;
+	}
+	return NULL;
+}
+
+struct mla_inst *model_sync_mm(struct mla_model *m,
+			       const struct mla_mm_stat *st)
+{
+	struct inst_node *n =
+		inst_get(m, st->id, st->tgid, st->start_ns, st->comm, st->uid);
+	struct mla_inst *inst;
+
+	if (!n)
+		return NULL;
+	inst = &n->inst;
+	n->seq = st->seq;
+	inst->first_ns = st->first_ns;
+	memcpy(inst->seen, st->seen, sizeof(inst->seen));
+	memcpy(inst->peak, st->peak, sizeof(inst->peak));
+	memcpy(inst->by_src, st->by_src, sizeof(inst->by_src));
+	memcpy(inst->user_by_src, st->user_by_src, sizeof(inst->user_by_src));
+	memcpy(inst->user_peak, st->user_peak, sizeof(inst->user_peak));
+	inst->flags = (inst->flags & MLA_INST_INFERRED) | st->flags;
+	if (st->gone) {
+		inst->gone = st->gone;
+		memcpy(inst->truth, st->truth, sizeof(inst->truth));
+		if (st->gone == MLA_CAUSE_EXIT)
+			inst->proc->exited = true;
+	}
+	return inst;
+}
+
+void model_sync_user(struct mla_model *m, uint32_t uid,
+		     const struct mla_user_stat *us)
+{
+	struct user_node *n = (struct user_node *)model_user(m, uid, true);
+
+	if (!n)
+		return;
+	n->seq = us->seq;
+	memcpy(n->user.seen, us->seen, sizeof(n->user.seen));
+	memcpy(n->user.peak, us->peak, sizeof(n->user.peak));
+	memcpy(n->user.by_src, us->by_src, sizeof(n->user.by_src));
+}
+
+void model_infer(struct mla_inst *inst, int counter, int source,
+		 uint64_t pages)
+{
+	int64_t avail;
+
+	if (counter < 0 || counter >= MLA_NR_MM_COUNTERS || source <= 0 ||
+	    source >= MLA_NR_SOURCES)
+		return;
+	avail = inst->by_src[counter][MLA_SRC_PREEXISTING] +
+		inst->inferred[counter][MLA_SRC_PREEXISTING];
+	if ((int64_t)pages > avail)
+		pages = avail > 0 ? avail : 0;
+	inst->inferred[counter][MLA_SRC_PREEXISTING] -= pages;
+	inst->inferred[counter][source] += pages;
+	inst->flags |= MLA_INST_INFERRED;
+}
+
+void model_reconcile(struct mla_proc *p, const uint64_t kernel[2])
+{
+	for (int c = 0; c < MLA_NR_MM_COUNTERS; c++) {
+		p->kernel[c] = kernel[c];
+		p->drift[c] = (int64_t)(proc_final(p, c) - kernel[c]);
+	}
+	p->reconciled = true;
+}
+
+const struct mla_inst *proc_current(const struct mla_proc *p)
+{
+	/* after exec the process runs on a new mm that holds nothing yet */
+	if (!p->newest || p->newest->gone == MLA_CAUSE_EXEC)
+		return NULL;
+	return p->newest;
+}
+
+uint64_t proc_final(const struct mla_proc *p, int counter)
+{
+	const struct mla_inst *cur = proc_current(p);
+
+	return cur ? cur->seen[counter] : 0;
+}
+
+uint64_t proc_peak(const struct mla_proc *p, int counter)
+{
+	uint64_t peak = 0;
+
+	for (const struct mla_inst *i = p->newest; i; i = i->older)
+		if (i->peak[counter] > peak)
+			peak = i->peak[counter];
+	return peak;
+}
+
+int64_t proc_source(const struct mla_proc *p, int counter, int source)
+{
+	const struct mla_inst *cur = proc_current(p);
+
+	if (!cur)
+		return 0;
+	return cur->by_src[counter][source] + cur->inferred[counter][source];
+}
+
+int64_t proc_inferred(const struct mla_proc *p, int counter, int source)
+{
+	const struct mla_inst *cur = proc_current(p);
+
+	return cur ? cur->inferred[counter][source] : 0;
+}
+
+int64_t proc_user_share(const struct mla_proc *p, int ucounter, int source)
+{
+	int64_t sum = 0;
+
+	for (const struct mla_inst *i = p->newest; i; i = i->older)
+		sum += i->user_by_src[ucounter][source];
+	return sum;
+}
+
+uint64_t proc_user_peak(const struct mla_proc *p, int ucounter)
+{
+	uint64_t peak = 0;
+
+	for (const struct mla_inst *i = p->newest; i; i = i->older)
+		if (i->user_peak[ucounter] > peak)
+			peak = i->user_peak[ucounter];
+	return peak;
+}
+
+/* twalk_r collects the nodes in order into an array. */
+struct collect {
+	void **items;
+	size_t n, cap;
+};
+
+static void collect_node(const void *nodep, VISIT which, void *arg)
+{
+	struct collect *c = arg;
+
+	if ((which != postorder && which != leaf) || c->n == c->cap)
+		return;
+	c->items[c->n++] = *(void *const *)nodep;
+}
+
+static size_t collect(void *root, size_t count, void ***out)
+{
+	struct collect c = { .cap = count };
+
+	*out = NULL;
+	if (!count)
+		return 0;
+	c.items = calloc(count, sizeof(void *));
+	if (!c.items)
+		return 0;
+	twalk_r(root, collect_node, &c);
+	*out = c.items;
+	return c.n;
+}
+
+size_t model_procs(struct mla_model *m, struct mla_proc ***out)
+{
+	return collect(m->procs, m->nprocs, (void ***)out);
+}
+
+size_t model_users(struct mla_model *m, struct mla_user ***out)
+{
+	return collect(m->users, m->nusers, (void ***)out);
+}
+
+size_t model_failures(struct mla_model *m, const struct mla_failure **out)
+{
+	*out = m->failures;
+	return m->nfailures;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The accounting model: per process and per user, what each counter holds,
+ * by source, built from events and corrected from the BPF maps, which are
+ * authoritative. Pure logic: no BPF, no /proc; unit-tested.
+ *
+ * A process is (tgid, start time): PIDs are reused, start times are not.
+ * Its mm changes at exec, so it owns a list of mm instances (one per mm,
+ * by id); what it holds now is what its newest instance holds.
+ */
+#ifndef MLA_MODEL_H
+#define MLA_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+#include "memlockacct.h"
+
+#define MLA_INST_INFERRED (1u << 8) /* preexisting split by inference */
+
+struct mla_inst {
+	uint64_t id;
+	struct mla_proc *proc;
+	struct mla_inst *older; /* the process's previous mm */
+	uint64_t first_ns;
+	uint64_t seen[MLA_NR_MM_COUNTERS];
+	uint64_t peak[MLA_NR_MM_COUNTERS];
+	uint64_t truth[MLA_NR_MM_COUNTERS];
+	int64_t by_src[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
+	/* preexisting pages moved to a source by inference (smaps, fds) */
+	int64_t inferred[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
+	int64_t user_by_src[MLA_NR_USER_COUNTERS][MLA_NR_SOURCES];
+	uint64_t user_peak[MLA_NR_USER_COUNTERS];
+	uint32_t gone; /* 0, MLA_CAUSE_EXEC or MLA_CAUSE_EXIT */
+	uint32_t flags;
+};
+
+struct mla_proc {
+	uint32_t tgid;
+	uint32_t uid;
+	uint64_t start_ns;
+	char comm[MLA_COMM_LEN];
+	struct mla_inst *newest;
+	bool in_tree;	 /* run mode: part of the traced command */
+	bool exited;	 /* known to have exited */
+	bool reconciled; /* drift below was measured */
+	int64_t drift[MLA_NR_MM_COUNTERS]; /* pages, tool minus kernel */
+	uint64_t kernel[MLA_NR_MM_COUNTERS]; /* kernel's value at that time */
+	unsigned int nfailures;
+	/* RLIMIT_MEMLOCK, bytes (UINT64_MAX: unlimited), when known */
+	bool limit_known;
+	uint64_t limit_soft, limit_hard;
+};
+
+struct mla_user {
+	uint32_t uid;
+	uint64_t seen[MLA_NR_USER_COUNTERS];
+	uint64_t peak[MLA_NR_USER_COUNTERS];
+	int64_t by_src[MLA_NR_USER_COUNTERS][MLA_NR_SOURCES];
+};
+
+struct mla_model;
+
+struct mla_model *model_new(void);
+void model_free(struct mla_model *m);
+
+/* Feed one ring-buffer event. Returns the process it concerns, or NULL. */
+struct mla_proc *model_apply_event(struct mla_model *m,
+				   const struct mla_event *e);
+
+/* Overwrite an mm's figures with the map's (authoritative) snapshot. */
+struct mla_inst *model_sync_mm(struct mla_model *m,
+			       const struct mla_mm_stat *st);
+void model_sync_user(struct mla_model *m, uint32_t uid,
+		     const struct mla_user_stat *us);
+
+/* Move @pages of an instance's preexisting charge to @source, as inferred. */
+void model_infer(struct mla_inst *inst, int counter, int source,
+		 uint64_t pages);
+
+void model_reconcile(struct mla_proc *p, const uint64_t kernel[2]);
+
+struct mla_proc *model_proc(struct mla_model *m, uint32_t tgid,
+			    uint64_t start_ns, bool create);
+struct mla_inst *model_inst(struct mla_model *m, uint64_t id);
+struct mla_user *model_user(struct mla_model *m, uint32_t uid, bool create);
+
+/* Figures of a process, in pages. */
+uint64_t proc_final(const struct mla_proc *p, int counter);
+uint64_t proc_peak(const struct mla_proc *p, int counter);
+int64_t proc_source(const struct mla_proc *p, int counter, int source);
+int64_t proc_inferred(const struct mla_proc *p, int counter, int source);
+int64_t proc_user_share(const struct mla_proc *p, int ucounter, int source);
+uint64_t proc_user_peak(const struct mla_proc *p, int ucounter);
+/* The instance that holds the process's current figures, or NULL. */
+const struct mla_inst *proc_current(const struct mla_proc *p);
+
+/* Snapshots for output, sorted by tgid then start; caller frees. */
+size_t model_procs(struct mla_model *m, struct mla_proc ***out);
+size_t model_users(struct mla_model *m, struct mla_user ***out);
+
+struct mla_failure {
+	struct mla_event ev;
+};
+size_t model_failures(struct mla_model *m, const struct mla_failure **out);
+
+#endif

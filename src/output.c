@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "escape.h"
+#include "model.h"
+#include "names.h"
+#include "output.h"
+#include "procfs.h"
+
+#define COMM_ESC 80 /* a 15-byte name escaped, worst case 4 bytes each */
+
+const char *unit_suffix(enum out_unit u)
+{
+	return u == UNIT_BYTES ? "B" : u == UNIT_PAGES ? "pages" : "KiB";
+}
+
+uint64_t in_unit(const struct out_opts *o, uint64_t pages)
+{
+	switch (o->unit) {
+	case UNIT_BYTES:
+		return pages * o->page_size;
+	case UNIT_PAGES:
+		return pages;
+	default:
+		return pages * (o->page_size / 1024);
+	}
+}
+
+uint64_t pages_kib(const struct out_opts *o, uint64_t pages)
+{
+	return pages * (o->page_size / 1024);
+}
+
+static int64_t spages_kib(const struct out_opts *o, int64_t pages)
+{
+	return pages * (int64_t)(o->page_size / 1024);
+}
+
+static const char *comm_of(const char *comm, char *buf)
+{
+	char raw[MLA_COMM_LEN + 1];
+
+	memcpy(raw, comm, MLA_COMM_LEN);
+	raw[MLA_COMM_LEN] = '\0';
+	return escape_text(raw, buf, COMM_ESC);
+}
+
+/* ---- trace ---------------------------------------------------------------- */
+
+void trace_header(FILE *out, const struct out_opts *o, bool failures)
+{
+	if (o->json)
+		return;
+	if (failures)
+		fprintf(out, "%-12s %-7s %-16s %-9s %-10s %s\n", "TIME", "PID",
+			"COMM", "ERRNO", "COUNTER", "WHY");
+	else
+		fprintf(out, "%-12s %-7s %-16s %-14s %-9s %11s %11s %11s %s\n",
+			o->wall_time ? "TIME" : "TIME(s)", "PID", "COMM",
+			"COUNTER", "SOURCE", "DELTA", "VALUE", "LIMIT",
+			"CAUSE");
+}
+
+static void fmt_time(const struct out_opts *o, uint64_t ts_ns, char *buf,
+		     size_t len)
+{
+	if (o->wall_time) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		localtime_r(&now, &tm);
+		strftime(buf, len, "%H:%M:%S", &tm);
+	} else {
+		snprintf(buf, len, "%.6f",
+			 (double)(ts_ns - o->start_ns) / 1e9);
+	}
+}
+
+static void fmt_limit(const struct out_opts *o, const struct mla_event *e,
+		      char *buf, size_t len)
+{
+	if (!(e->flags & MLA_F_HAS_LIMIT))
+		snprintf(buf, len, "-");
+	else if (e->flags & MLA_F_CAP_IPC_LOCK)
+		snprintf(buf, len, "cap");
+	else if (e->limit_cur == UINT64_MAX)
+		snprintf(buf, len, "unlimited");
+	else
+		snprintf(buf, len, "%" PRIu64,
+			 in_unit(o, e->limit_cur / o->page_size));
+}
+
+static const char *event_cause(const struct mla_event *e, char *buf,
+			       size_t len)
+{
+	return cause_str(e->cause, e->nr, e->cmd, buf, len);
+}
+
+void trace_event(FILE *out, const struct out_opts *o,
+		 const struct mla_event *e)
+{
+	char comm[COMM_ESC], when[32], cause[64], limit[32];
+
+	if (o->json) {
+		struct json_object *j = event_json(o, e);
+
+		fprintf(out, "%s\n", json_object_to_json_string_ext(
+					     j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+		return;
+	}
+	fmt_time(o, e->ts_ns, when, sizeof(when));
+	comm_of(e->comm, comm);
+	if (e->type == MLA_EV_FAILURE) {
+		fprintf(out, "%-12s %-7u %-16s %-9s %-10s %s: asked %" PRIu64
+			" %s, held %" PRIu64 ", limit %s\n",
+			when, e->tgid, comm, errno_name(e->ret),
+			counter_name(e->counter),
+			event_cause(e, cause, sizeof(cause)),
+			in_unit(o, e->request), unit_suffix(o->unit),
+			in_unit(o, e->value),
+			(fmt_limit(o, e, limit, sizeof(limit)), limit));
+		return;
+	}
+	if (e->type != MLA_EV_CHANGE)
+		return;
+	fmt_limit(o, e, limit, sizeof(limit));
+	fprintf(out, "%-12s %-7u %-16s %-14s %-9s %+11" PRId64 " %11" PRIu64
+		" %11s %s\n",
+		when, e->tgid, comm, counter_name(e->counter),
+		source_name(e->source),
+		e->delta < 0 ? -(int64_t)in_unit(o, -e->delta) :
+			       (int64_t)in_unit(o, e->delta),
+		in_unit(o, e->value), limit,
+		event_cause(e, cause, sizeof(cause)));
+}
+
+static const char *type_name(unsigned int t)
+{
+	switch (t) {
+	case MLA_EV_CHANGE: return "change";
+	case MLA_EV_FAILURE: return "failure";
+	case MLA_EV_MM_GONE: return "mm_gone";
+	case MLA_EV_RANGE: return "range";
+	case MLA_EV_PROCESS: return "process";
+	}
+	return "unknown";
+}
+
+static void jadd(struct json_object *o, const char *k, struct json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static struct json_object *jint(int64_t v)
+{
+	return json_object_new_int64(v);
+}
+
+static struct json_object *jstr(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+static struct json_object *jlimit(uint64_t bytes)
+{
+	return bytes == UINT64_MAX ? NULL : jint(bytes);
+}
+
+struct json_object *event_json(const struct out_opts *o,
+			       const struct mla_event *e)
+{
+	struct json_object *j = json_object_new_object();
+	char comm[COMM_ESC], cause[64];
+
+	jadd(j, "type", jstr(type_name(e->type)));
+	jadd(j, "ts_ns", jint(e->ts_ns));
+	jadd(j, "pid", jint(e->tgid));
+	jadd(j, "tid", jint(e->pid));
+	jadd(j, "comm", jstr(comm_of(e->comm, comm)));
+	jadd(j, "uid", jint(e->uid));
+	if (e->cur_tgid != e->tgid)
+		jadd(j, "by_pid", jint(e->cur_tgid));
+	jadd(j, "cause", jstr(event_cause(e, cause, sizeof(cause))));
+	if (e->type == MLA_EV_CHANGE || e->type == MLA_EV_FAILURE) {
+		jadd(j, "counter", jstr(counter_name(e->counter)));
+		jadd(j, "source", jstr(source_name(e->source)));
+	}
+	if (e->type == MLA_EV_CHANGE) {
+		jadd(j, "delta_kib", jint(spages_kib(o, e->delta)));
+		jadd(j, "value_kib", jint(pages_kib(o, e->value)));
+	}
+	if (e->type == MLA_EV_FAILURE) {
+		jadd(j, "errno", jstr(errno_name(e->ret)));
+		jadd(j, "ret", jint(e->ret));
+		jadd(j, "requested_kib", jint(pages_kib(o, e->request)));
+		jadd(j, "counter_kib", jint(pages_kib(o, e->value)));
+	}
+	if (e->type == MLA_EV_RANGE || e->type == MLA_EV_MM_GONE)
+		jadd(j, "ret", jint(e->ret));
+	if (e->flags & MLA_F_HAS_LIMIT) {
+		jadd(j, "limit_bytes", jlimit(e->limit_cur));
+		jadd(j, "cap_ipc_lock",
+		     json_object_new_boolean(e->flags & MLA_F_CAP_IPC_LOCK));
+	}
+	if (e->flags & MLA_F_VFIO_CTX || e->cmd == 0x3b71 || e->cmd == 0x3b72) {
+		jadd(j, "iova", jint(e->ctx[0]));
+		jadd(j, "vaddr", jint(e->ctx[1]));
+		jadd(j, "size", jint(e->ctx[2]));
+	}
+	if (e->flags & MLA_F_ASYNC)
+		jadd(j, "async", json_object_new_boolean(true));
+	return j;
+}
+
+/* ---- per-process summaries ------------------------------------------------ */
+
+bool proc_matches(const struct mla_proc *p, const struct proc_filter *f)
+{
+	if (f->tree_only && !p->in_tree)
+		return false;
+	if (f->pid && (int)p->tgid != f->pid)
+		return false;
+	if (f->comm && strncmp(p->comm, f->comm, strlen(f->comm)))
+		return false;
+	if (f->cgroup && (p->exited || !proc_in_cgroup(p->tgid, f->cgroup)))
+		return false;
+	if (f->all || f->tree_only || f->pid || p->nfailures)
+		return true;
+	for (int c = 0; c < MLA_NR_MM_COUNTERS; c++)
+		if (proc_final(p, c) || proc_peak(p, c))
+			return true;
+	for (int u = 0; u < MLA_NR_USER_COUNTERS; u++)
+		if (proc_user_peak(p, u))
+			return true;
+	return false;
+}
+
+/* Tool total minus the kernel's, in pages, at the last reconciliation. */
+static int64_t proc_drift(const struct mla_proc *p, int c)
+{
+	const struct mla_inst *cur = proc_current(p);
+
+	if (p->reconciled)
+		return p->drift[c];
+	/* exited: the kernel's own value was read at exit_mmap */
+	if (cur && cur->gone == MLA_CAUSE_EXIT)
+		return (int64_t)(cur->seen[c] - cur->truth[c]);
+	return 0;
+}
+
+static struct json_object *counter_json(const struct mla_proc *p, int c,
+					const struct out_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+	struct json_object *by = json_object_new_object();
+
+	jadd(j, "peak_kib", jint(pages_kib(o, proc_peak(p, c))));
+	jadd(j, "final_kib", jint(pages_kib(o, proc_final(p, c))));
+	jadd(j, "drift_kib", jint(spages_kib(o, proc_drift(p, c))));
+	for (int s = 0; s < MLA_NR_SOURCES; s++) {
+		int64_t v = proc_source(p, c, s), inf = proc_inferred(p, c, s);
+		struct json_object *src;
+
+		if (s == MLA_SRC_PREEXISTING && !v)
+			continue;
+		src = json_object_new_object();
+		jadd(src, "final_kib", jint(spages_kib(o, v)));
+		if (inf && s != MLA_SRC_PREEXISTING)
+			jadd(src, "inferred_kib", jint(spages_kib(o, inf)));
+		jadd(by, source_name(s), src);
+	}
+	jadd(j, "by_source", by);
+	return j;
+}
+
+static struct json_object *user_share_json(const struct mla_proc *p, int u,
+					   const struct out_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+	struct json_object *by = json_object_new_object();
+	int64_t total = 0;
+
+	for (int s = 0; s < MLA_NR_SOURCES; s++) {
+		int64_t v = proc_user_share(p, u, s);
+		struct json_object *src;
+
+		total += v;
+		if (!v)
+			continue;
+		src = json_object_new_object();
+		jadd(src, "final_kib", jint(spages_kib(o, v)));
+		jadd(by, source_name(s), src);
+	}
+	jadd(j, "peak_kib", jint(pages_kib(o, proc_user_peak(p, u))));
+	jadd(j, "final_kib", jint(spages_kib(o, total)));
+	jadd(j, "by_source", by);
+	return j;
+}
+
+static struct json_object *limit_json(const struct mla_proc *p,
+				      const struct out_opts *o)
+{
+	struct json_object *j;
+
+	if (!p->limit_known)
+		return NULL;
+	j = json_object_new_object();
+	jadd(j, "soft_bytes", jlimit(p->limit_soft));
+	jadd(j, "hard_bytes", jlimit(p->limit_hard));
+	jadd(j, "soft_kib", p->limit_soft == UINT64_MAX ? NULL :
+						jint(p->limit_soft / 1024));
+	jadd(j, "hard_kib", p->limit_hard == UINT64_MAX ? NULL :
+						jint(p->limit_hard / 1024));
+	return j;
+}
+
+static struct json_object *proc_json(const struct mla_proc *p,
+				     const struct out_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+	char comm[COMM_ESC];
+	int64_t drift = 0;
+
+	jadd(j, "pid", jint(p->tgid));
+	jadd(j, "comm", jstr(comm_of(p->comm, comm)));
+	jadd(j, "uid", jint(p->uid));
+	jadd(j, "start_boottime_ns", jint(p->start_ns));
+	jadd(j, "exited", json_object_new_boolean(p->exited));
+	jadd(j, "locked_vm", counter_json(p, MLA_LOCKED_VM, o));
+	jadd(j, "pinned_vm", counter_json(p, MLA_PINNED_VM, o));
+	jadd(j, "user_locked_vm", user_share_json(p, 0, o));
+	jadd(j, "user_shm_locked", user_share_json(p, 1, o));
+	for (int c = 0; c < MLA_NR_MM_COUNTERS; c++)
+		drift += proc_drift(p, c);
+	jadd(j, "drift_kib", jint(spages_kib(o, drift)));
+	jadd(j, "reconciled", json_object_new_boolean(
+				      p->reconciled ||
+				      (proc_current(p) &&
+				       proc_current(p)->gone == MLA_CAUSE_EXIT)));
+	jadd(j, "rlimit_memlock", limit_json(p, o));
+	jadd(j, "failures", jint(p->nfailures));
+	return j;
+}
+
+static struct json_object *failure_json(const struct mla_failure *f,
+					const struct out_opts *o)
+{
+	struct json_object *j = event_json(o, &f->ev);
+
+	jadd(j, "limit_kib", (f->ev.limit_cur == UINT64_MAX) ?
+				     NULL : jint(f->ev.limit_cur / 1024));
+	return j;
+}
+
+struct json_object *report_json(struct mla_model *m, const struct proc_filter *f,
+				const struct out_opts *o,
+				const struct run_stats *s)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *procs = json_object_new_array();
+	struct json_object *users = json_object_new_array();
+	struct json_object *fails = json_object_new_array();
+	struct json_object *dropped = json_object_new_object();
+	const struct mla_failure *fl;
+	struct mla_proc **pv;
+	struct mla_user **uv;
+	size_t n;
+
+	jadd(root, "version", jint(1));
+	jadd(root, "tier", jstr(s->tier ? s->tier : "portable"));
+	jadd(root, "page_size", jint(o->page_size));
+	jadd(root, "duration_s", json_object_new_double(s->duration_ns / 1e9));
+	jadd(root, "lost_events", jint(s->lost_events));
+	jadd(dropped, "mms", jint(s->dropped_mms));
+	jadd(dropped, "exited_mms", jint(s->dropped_dead));
+	jadd(dropped, "users", jint(s->dropped_users));
+	jadd(root, "dropped", dropped);
+
+	n = model_procs(m, &pv);
+	for (size_t i = 0; i < n; i++)
+		if (proc_matches(pv[i], f))
+			json_object_array_add(procs, proc_json(pv[i], o));
+	free(pv);
+	jadd(root, "processes", procs);
+
+	n = model_users(m, &uv);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *u = json_object_new_object();
+
+		jadd(u, "uid", jint(uv[i]->uid));
+		for (int c = 0; c < MLA_NR_USER_COUNTERS; c++) {
+			struct json_object *cj = json_object_new_object();
+			struct json_object *by = json_object_new_object();
+
+			jadd(cj, "peak_kib", jint(pages_kib(o, uv[i]->peak[c])));
+			jadd(cj, "final_kib", jint(pages_kib(o, uv[i]->seen[c])));
+			for (int src = 0; src < MLA_NR_SOURCES; src++) {
+				struct json_object *sj;
+
+				if (!uv[i]->by_src[c][src])
+					continue;
+				sj = json_object_new_object();
+				jadd(sj, "final_kib",
+				     jint(spages_kib(o, uv[i]->by_src[c][src])));
+				jadd(by, source_name(src), sj);
+			}
+			jadd(cj, "by_source", by);
+			jadd(u, counter_name(MLA_USER_LOCKED + c), cj);
+		}
+		json_object_array_add(users, u);
+	}
+	free(uv);
+	jadd(root, "users", users);
+
+	n = model_failures(m, &fl);
+	for (size_t i = 0; i < n; i++) {
+		struct mla_proc *p = model_proc(m, fl[i].ev.tgid,
+						fl[i].ev.start_ns, false);
+
+		if (p && !proc_matches(p, f))
+			continue;
+		json_object_array_add(fails, failure_json(&fl[i], o));
+	}
+	jadd(root, "failures", fails);
+	return root;
+}
+
+/* ---- tables --------------------------------------------------------------- */
+
+static void fmt_sources(const struct mla_proc *p, int c,
+			const struct out_opts *o, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int s = 0; s < MLA_NR_SOURCES && used < len; s++) {
+		int64_t v = proc_source(p, c, s);
+
+		if (!v)
+			continue;
+		used += snprintf(buf + used, len - used, "%s%s=%" PRId64 "%s",
+				 used ? "," : "", source_name(s),
+				 v < 0 ? -(int64_t)in_unit(o, -v) :
+					 (int64_t)in_unit(o, v),
+				 proc_inferred(p, c, s) && s ? "~" : "");
+	}
+	if (!used)
+		snprintf(buf, len, "-");
+}
+
+static void fmt_headroom(const struct mla_proc *p, const struct out_opts *o,
+			 char *buf, size_t len)
+{
+	uint64_t held = proc_final(p, MLA_LOCKED_VM) * o->page_size;
+
+	if (!p->limit_known)
+		snprintf(buf, len, "?");
+	else if (p->limit_soft == UINT64_MAX)
+		snprintf(buf, len, "unlimited");
+	else if (held > p->limit_soft)
+		snprintf(buf, len, "-%" PRIu64,
+			 in_unit(o, (held - p->limit_soft) / o->page_size));
+	else
+		snprintf(buf, len, "%" PRIu64,
+			 in_unit(o, (p->limit_soft - held) / o->page_size));
+}
+
+static void table_row(FILE *out, const struct mla_proc *p,
+		      const struct out_opts *o)
+{
+	char comm[COMM_ESC], lsrc[128], psrc[96], head[32], lim[32];
+
+	comm_of(p->comm, comm);
+	fmt_sources(p, MLA_LOCKED_VM, o, lsrc, sizeof(lsrc));
+	fmt_sources(p, MLA_PINNED_VM, o, psrc, sizeof(psrc));
+	fmt_headroom(p, o, head, sizeof(head));
+	if (!p->limit_known)
+		snprintf(lim, sizeof(lim), "?");
+	else if (p->limit_soft == UINT64_MAX)
+		snprintf(lim, sizeof(lim), "unlimited");
+	else
+		snprintf(lim, sizeof(lim), "%" PRIu64,
+			 in_unit(o, p->limit_soft / o->page_size));
+	fprintf(out, "%-7u %-16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+		" %10s %10s %5" PRId64 " %s%s%s\n",
+		p->tgid, comm, in_unit(o, proc_final(p, MLA_LOCKED_VM)),
+		in_unit(o, proc_peak(p, MLA_LOCKED_VM)),
+		in_unit(o, proc_final(p, MLA_PINNED_VM)), lim, head,
+		in_unit(o, proc_drift(p, MLA_LOCKED_VM)) +
+			in_unit(o, proc_drift(p, MLA_PINNED_VM)),
+		lsrc, strcmp(psrc, "-") ? " pinned:" : "",
+		strcmp(psrc, "-") ? psrc : "");
+}
+
+static void table_header(FILE *out, const struct out_opts *o)
+{
+	const char *u = unit_suffix(o->unit);
+	char l[24], pk[24], pn[24], lim[24], h[24];
+
+	snprintf(l, sizeof(l), "LOCKED(%s)", u);
+	snprintf(pk, sizeof(pk), "PEAK(%s)", u);
+	snprintf(pn, sizeof(pn), "PINNED(%s)", u);
+	snprintf(lim, sizeof(lim), "LIMIT(%s)", u);
+	snprintf(h, sizeof(h), "HEADROOM");
+	fprintf(out, "%-7s %-16s %10s %10s %10s %10s %10s %5s %s\n", "PID",
+		"COMM", l, pk, pn, lim, h, "DRIFT", "BY SOURCE");
+}
+
+void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
+		 const struct out_opts *o, const struct run_stats *s)
+{
+	const struct mla_failure *fl;
+	struct mla_proc **pv;
+	size_t n, shown = 0;
+
+	table_header(out, o);
+	n = model_procs(m, &pv);
+	for (size_t i = 0; i < n; i++) {
+		if (!proc_matches(pv[i], f))
+			continue;
+		table_row(out, pv[i], o);
+		shown++;
+	}
+	free(pv);
+	if (!shown)
+		fprintf(out, "(no process holds locked or pinned memory)\n");
+	n = model_failures(m, &fl);
+	if (n) {
+		fprintf(out, "\nRefused charges:\n");
+		trace_header(out, o, true);
+		for (size_t i = 0; i < n; i++)
+			trace_event(out, o, &fl[i].ev);
+	}
+	fprintf(out, "\nTier: %s. Lost events: %" PRIu64 ".%s\n",
+		s->tier ? s->tier : "portable", s->lost_events,
+		s->dropped_mms || s->dropped_dead ?
+			" Some processes were not tracked (maps full)." :
+			"");
+}
+
+static int sort_key;
+
+static int cmp_procs(const void *a, const void *b)
+{
+	const struct mla_proc *x = *(struct mla_proc *const *)a;
+	const struct mla_proc *y = *(struct mla_proc *const *)b;
+	uint64_t vx, vy;
+
+	switch (sort_key) {
+	case 1:
+		vx = proc_final(x, MLA_PINNED_VM);
+		vy = proc_final(y, MLA_PINNED_VM);
+		break;
+	case 2:
+		return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+	default:
+		vx = proc_final(x, MLA_LOCKED_VM);
+		vy = proc_final(y, MLA_LOCKED_VM);
+	}
+	return vx > vy ? -1 : vx < vy;
+}
+
+void top_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
+	      const struct out_opts *o, const char *sort, int rows)
+{
+	struct mla_proc **pv, **shown;
+	size_t n, k = 0;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	fprintf(out, "%s memlockacct: locked (VmLck) and pinned (VmPin) "
+		"memory per process\n\n", when);
+	table_header(out, o);
+	n = model_procs(m, &pv);
+	shown = calloc(n ? n : 1, sizeof(*shown));
+	for (size_t i = 0; shown && i < n; i++)
+		if (proc_matches(pv[i], f) && !pv[i]->exited)
+			shown[k++] = pv[i];
+	sort_key = !sort || !strcmp(sort, "locked") ? 0 :
+		   !strcmp(sort, "pinned") ? 1 : 2;
+	qsort(shown, k, sizeof(*shown), cmp_procs);
+	for (size_t i = 0; i < k && (rows <= 0 || (int)i < rows); i++)
+		table_row(out, shown[i], o);
+	if (!k)
+		fprintf(out, "(no process holds locked or pinned memory)\n");
+	free(shown);
+	free(pv);
+}

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Precise tier: kprobes (fexit where it works) inside the accounting code.
+ *
+ * Entry probes record in kctx what the task is doing (VFIO, with the dma's
+ * iova/vaddr/size and the mm it charges); the portable tier's observations
+ * then attribute to it. Return probes observe the charged mm themselves,
+ * which may not be current's (VFIO unmaps from another thread, container
+ * release), and explain refused charges with the numbers the check used.
+ *
+ * The frontend turns off, before load, every program whose target this
+ * kernel lacks, and attaches the VFIO ones under their real symbol names
+ * (vfio_lock_acct is often only vfio_lock_acct.part.0).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "observe.bpf.h"
+
+#define MLA_ENOMEM 12
+#define MLA_PAGE_SHIFT 12
+
+/*
+ * struct vfio_dma is private to vfio_iommu_type1.c, so it is only in that
+ * module's BTF. The suffix keeps it apart from any vmlinux.h definition;
+ * CO-RE ignores it when matching.
+ */
+struct vfio_dma___mla {
+	__u64 iova;
+	unsigned long vaddr;
+	__u64 size;
+	bool lock_cap;
+	struct task_struct *task;
+	struct mm_struct *mm; /* 6.1.20+ ("vfio/type1: prevent underflow of locked_vm via exec()") */
+} __attribute__((preserve_access_index));
+
+/* ---- per-task probe context ------------------------------------------ */
+
+static __always_inline struct mla_kctx *kctx_enter(__u32 kfunc, __u8 source)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mla_kctx *k = bpf_map_lookup_elem(&kctx, &tid);
+	struct mla_kctx fresh = {};
+
+	if (!k) {
+		fresh.kfunc = kfunc;
+		fresh.source = source;
+		bpf_map_update_elem(&kctx, &tid, &fresh, BPF_ANY);
+		k = bpf_map_lookup_elem(&kctx, &tid);
+		if (!k)
+			return NULL;
+	} else if (k->source == MLA_SRC_OTHER) {
+		/* an inner probe that knows better names the source */
+		k->source = source;
+	}
+	k->depth++;
+	return k;
+}
+
+static __always_inline struct mla_kctx *kctx_get(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&kctx, &tid);
+}
+
+static __always_inline void kctx_leave(struct mla_kctx *k)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (k && k->depth > 1) {
+		k->depth--;
+		return;
+	}
+	bpf_map_delete_elem(&kctx, &tid);
+}
+
+static __always_inline void kctx_cause(struct mla_cause *c,
+				       const struct mla_kctx *k)
+{
+	__builtin_memset(c, 0, sizeof(*c));
+	c->kind = MLA_CAUSE_KFUNC;
+	c->nr = k->kfunc;
+	c->source = k->source;
+	c->has_source = 1;
+	c->flags = k->flags;
+	c->ctx[0] = k->ctx[0];
+	c->ctx[1] = k->ctx[1];
+	c->ctx[2] = k->ctx[2];
+}
+
+/* Remember that this syscall's refusal is explained, for the portable tier. */
+static __always_inline void mark_failed(struct mla_kctx *k)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 one = 1;
+
+	if (k)
+		k->failed = 1;
+	bpf_map_update_elem(&failed_tids, &tid, &one, BPF_ANY);
+}
+
+static __always_inline void precise_failure(struct mla_kctx *k, int counter,
+					    long ret, __u64 value,
+					    __u64 request, __u64 limit_pages,
+					    bool have_limit)
+{
+	struct mla_cause c;
+	struct mla_event *e;
+
+	if (!k || k->failed)
+		return;
+	kctx_cause(&c, k);
+	mark_failed(k);
+	if (!event_wanted(bpf_get_current_pid_tgid() >> 32))
+		return;
+	e = event_new(MLA_EV_FAILURE);
+	if (!e)
+		return;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	{
+		struct task_struct *task = (void *)bpf_get_current_task();
+		struct mm_struct *mm = BPF_CORE_READ(task, mm);
+
+		e->tgid = e->cur_tgid;
+		e->start_ns = task_start_ns(task);
+		e->uid = task_uid(task);
+		if (mm) {
+			e->other[MLA_LOCKED_VM] = mm_locked_vm(mm);
+			e->other[MLA_PINNED_VM] = mm_pinned_vm(mm);
+		}
+		e->other[MLA_USER_LOCKED] =
+			user_locked_vm(BPF_CORE_READ(task, cred, user));
+		e->other[MLA_USER_SHM] = task_shm_locked(task);
+	}
+	event_cause(e, &c);
+	event_limit(e);
+	if (have_limit)
+		e->limit_cur = limit_pages << MLA_PAGE_SHIFT;
+	e->counter = counter;
+	e->source = k->source;
+	e->ret = ret;
+	e->value = value;
+	e->request = request;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* ---- __account_locked_vm / account_locked_vm (mm/util.c, exported) ----- */
+
+/*
+ * Shared by the fexit and kretprobe flavours. @task is whose rlimit applied
+ * (VFIO passes dma->task, which may not be current).
+ */
+static __always_inline void account_done(struct mla_kctx *k,
+					 struct mm_struct *mm, __u64 pages,
+					 bool inc, struct task_struct *task,
+					 bool bypass, long ret)
+{
+	struct mla_cause c;
+	__u64 limit_cur = 0, limit_max = 0;
+
+	if (!k)
+		return;
+	kctx_cause(&c, k);
+	if (ret == -MLA_ENOMEM && inc) {
+		if (task)
+			task_memlock_rlimit(task, &limit_cur, &limit_max);
+		precise_failure(k, MLA_LOCKED_VM, ret, mm_locked_vm(mm), pages,
+				limit_cur >> MLA_PAGE_SHIFT, task != NULL);
+		return;
+	}
+	if (bypass)
+		c.flags |= MLA_F_LOCK_CAP;
+	observe_mm(mm, &c, false);
+}
+
+SEC("fexit/__account_locked_vm")
+int BPF_PROG(fexit_account_locked_vm_inner, struct mm_struct *mm,
+	     unsigned long pages, bool inc, struct task_struct *task,
+	     bool bypass_rlim, int ret)
+{
+	struct mla_kctx *k = kctx_enter(MLA_KF_ACCOUNT_LOCKED_VM, MLA_SRC_OTHER);
+
+	account_done(k, as_number(mm), pages, inc, as_number(task), bypass_rlim,
+		     ret);
+	kctx_leave(k);
+	return 0;
+}
+
+SEC("fexit/account_locked_vm")
+int BPF_PROG(fexit_account_locked_vm, struct mm_struct *mm,
+	     unsigned long pages, bool inc, int ret)
+{
+	struct mla_kctx *k = kctx_enter(MLA_KF_ACCOUNT_LOCKED_VM, MLA_SRC_OTHER);
+
+	account_done(k, as_number(mm), pages, inc, NULL, false, ret);
+	kctx_leave(k);
+	return 0;
+}
+
+SEC("kprobe/__account_locked_vm")
+int BPF_KPROBE(kprobe_account_locked_vm_inner, struct mm_struct *mm,
+	       unsigned long pages, bool inc, struct task_struct *task,
+	       bool bypass_rlim)
+{
+	struct mla_kctx *k = kctx_enter(MLA_KF_ACCOUNT_LOCKED_VM, MLA_SRC_OTHER);
+
+	if (!k)
+		return 0;
+	k->acct_mm = (__u64)mm;
+	k->acct_pages = pages;
+	k->acct_task = (__u64)task;
+	k->acct_inc = inc;
+	k->acct_bypass = bypass_rlim;
+	return 0;
+}
+
+SEC("kretprobe/__account_locked_vm")
+int BPF_KRETPROBE(kretprobe_account_locked_vm_inner, int ret)
+{
+	struct mla_kctx *k = kctx_get();
+
+	if (!k)
+		return 0;
+	account_done(k, (struct mm_struct *)k->acct_mm, k->acct_pages,
+		     k->acct_inc, (struct task_struct *)k->acct_task,
+		     k->acct_bypass, ret);
+	kctx_leave(k);
+	return 0;
+}
+
+SEC("kprobe/account_locked_vm")
+int BPF_KPROBE(kprobe_account_locked_vm, struct mm_struct *mm,
+	       unsigned long pages, bool inc)
+{
+	struct mla_kctx *k = kctx_enter(MLA_KF_ACCOUNT_LOCKED_VM, MLA_SRC_OTHER);
+
+	if (!k)
+		return 0;
+	k->acct_mm = (__u64)mm;
+	k->acct_pages = pages;
+	k->acct_task = 0;
+	k->acct_inc = inc;
+	k->acct_bypass = 0;
+	return 0;
+}
+
+SEC("kretprobe/account_locked_vm")
+int BPF_KRETPROBE(kretprobe_account_locked_vm, int ret)
+{
+	struct mla_kctx *k = kctx_get();
+
+	if (!k)
+		return 0;
+	account_done(k, (struct mm_struct *)k->acct_mm, k->acct_pages,
+		     k->acct_inc, NULL, false, ret);
+	kctx_leave(k);
+	return 0;
+}
+
+/* ---- VFIO type1 (module vfio_iommu_type1) ------------------------------ */
+
+static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr)
+{
+	struct vfio_dma___mla *dma = dma_ptr;
+
+	/* module BTF missing: no layout, the inner probe still has the mm */
+	if (!bpf_core_type_exists(struct vfio_dma___mla) || !dma)
+		return;
+	k->ctx[0] = BPF_CORE_READ(dma, iova);
+	k->ctx[1] = BPF_CORE_READ(dma, vaddr);
+	k->ctx[2] = BPF_CORE_READ(dma, size);
+	k->flags |= MLA_F_VFIO_CTX;
+	if (BPF_CORE_READ(dma, lock_cap))
+		k->flags |= MLA_F_LOCK_CAP;
+	if (bpf_core_field_exists(dma->mm))
+		k->mm = (__u64)BPF_CORE_READ(dma, mm);
+	else /* before 6.1.20: the group leader's mm at the time */
+		k->mm = (__u64)BPF_CORE_READ(dma, task, mm);
+}
+
+/* vfio_lock_acct(dma, npage, async); attached under its kallsyms name */
+SEC("kprobe")
+int BPF_KPROBE(kprobe_vfio_lock_acct, void *dma, long npage, bool async)
+{
+	struct mla_kctx *k = kctx_enter(MLA_KF_VFIO_LOCK_ACCT, MLA_SRC_VFIO);
+
+	if (!k)
+		return 0;
+	k->kfunc = MLA_KF_VFIO_LOCK_ACCT;
+	k->source = MLA_SRC_VFIO;
+	if (async)
+		k->flags |= MLA_F_ASYNC;
+	vfio_dma_ctx(k, dma);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_vfio_lock_acct, int ret)
+{
+	struct mla_kctx *k = kctx_get();
+	struct mla_cause c;
+
+	if (!k)
+		return 0;
+	kctx_cause(&c, k);
+	if (k->mm)
+		observe_mm((struct mm_struct *)k->mm, &c, false);
+	kctx_leave(k);
+	return 0;
+}
+
+/* mm_lock_acct(task, mm, lock_cap, npage): 6.1.20+, also vfio_change_dma_owner */
+SEC("kprobe/mm_lock_acct")
+int BPF_KPROBE(kprobe_mm_lock_acct, struct task_struct *task,
+	       struct mm_struct *mm, bool lock_cap, long npage)
+{
+	struct mla_kctx *k = kctx_enter(MLA_KF_MM_LOCK_ACCT, MLA_SRC_VFIO);
+
+	if (!k)
+		return 0;
+	k->source = MLA_SRC_VFIO;
+	k->mm = (__u64)mm;
+	if (lock_cap)
+		k->flags |= MLA_F_LOCK_CAP;
+	return 0;
+}
+
+SEC("kretprobe/mm_lock_acct")
+int BPF_KRETPROBE(kretprobe_mm_lock_acct, int ret)
+{
+	struct mla_kctx *k = kctx_get();
+	struct mla_cause c;
+
+	if (!k)
+		return 0;
+	kctx_cause(&c, k);
+	observe_mm((struct mm_struct *)k->mm, &c, false);
+	kctx_leave(k);
+	return 0;
+}
+
+/*
+ * vfio_pin_pages_remote(dma, vaddr, npage, pfn_base, limit, batch) refuses
+ * with its own pre-check against current->mm and the caller's rlimit
+ * (@limit, in pages) before any accounting call.
+ */
+SEC("kprobe/vfio_pin_pages_remote")
+int BPF_KPROBE(kprobe_vfio_pin_pages_remote, void *dma, unsigned long vaddr,
+	       long npage, void *pfn_base, unsigned long limit)
+{
+	struct mla_kctx *k = kctx_enter(MLA_KF_VFIO_PIN_REMOTE, MLA_SRC_VFIO);
+
+	if (!k)
+		return 0;
+	k->source = MLA_SRC_VFIO;
+	k->pin_limit = limit;
+	k->pin_npage = npage;
+	vfio_dma_ctx(k, dma);
+	return 0;
+}
+
+SEC("kretprobe/vfio_pin_pages_remote")
+int BPF_KRETPROBE(kretprobe_vfio_pin_pages_remote, long ret)
+{
+	struct mla_kctx *k = kctx_get();
+
+	if (!k)
+		return 0;
+	if (ret == -MLA_ENOMEM) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+		struct mm_struct *mm = BPF_CORE_READ(task, mm);
+		__u32 kfunc = k->kfunc;
+
+		k->kfunc = MLA_KF_VFIO_PIN_REMOTE;
+		precise_failure(k, MLA_LOCKED_VM, ret, mm_locked_vm(mm),
+				k->pin_npage, k->pin_limit, true);
+		k->kfunc = kfunc;
+	}
+	kctx_leave(k);
+	return 0;
+}
+
+/* ---- SysV SHM_LOCK: user_shm_lock(size, ucounts) returns 1 if allowed ---- */
+
+SEC("kprobe/user_shm_lock")
+int BPF_KPROBE(kprobe_user_shm_lock, __u64 size)
+{
+	struct mla_kctx *k = kctx_enter(MLA_KF_USER_SHM_LOCK, MLA_SRC_SHM);
+
+	if (k)
+		k->arg = size;
+	return 0;
+}
+
+SEC("kretprobe/user_shm_lock")
+int BPF_KRETPROBE(kretprobe_user_shm_lock, int allowed)
+{
+	struct mla_kctx *k = kctx_get();
+	struct mla_cause c;
+
+	if (!k)
+		return 0;
+	kctx_cause(&c, k);
+	if (!allowed) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		precise_failure(k, MLA_USER_SHM, -MLA_ENOMEM,
+				task_shm_locked(task),
+				(k->arg + 4095) >> MLA_PAGE_SHIFT, 0, false);
+	} else {
+		observe_user(&c);
+	}
+	kctx_leave(k);
+	return 0;
+}
+
+/* ---- io_uring: __io_account_mem(user, nr_pages), global since 6.1 ------ */
+
+SEC("kprobe/__io_account_mem")
+int BPF_KPROBE(kprobe_io_account_mem, struct user_struct *user,
+	       unsigned long nr_pages)
+{
+	struct mla_kctx *k = kctx_enter(MLA_KF_IO_ACCOUNT_MEM, MLA_SRC_IO_URING);
+
+	if (k)
+		k->arg = nr_pages;
+	return 0;
+}
+
+SEC("kretprobe/__io_account_mem")
+int BPF_KRETPROBE(kretprobe_io_account_mem, int ret)
+{
+	struct mla_kctx *k = kctx_get();
+	struct mla_cause c;
+
+	if (!k)
+		return 0;
+	kctx_cause(&c, k);
+	if (ret == -MLA_ENOMEM) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		precise_failure(k, MLA_USER_LOCKED, ret,
+				user_locked_vm(BPF_CORE_READ(task, cred, user)),
+				k->arg, 0, false);
+	} else {
+		observe_user(&c);
+	}
+	kctx_leave(k);
+	return 0;
+}

@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include <linux/types.h>
+#include "memlockacct.h"
+#include "memlockacct.skel.h"
+#include "escape.h"
+#include "kernel_features.h"
+#include "ksyms.h"
+#include "probes.h"
+
+#define PORTABLE "portable"
+#define PRECISE "precise"
+#define VFIO_MOD "vfio_iommu_type1"
+
+/* Tracepoints of the portable tier; the syscall exits are classic ones. */
+static const struct probe portable_tpl[] = {
+	{ .label = "mmap_lock_released", .prog = "mmap_lock_released",
+	  .optional_tp = true },
+	{ .label = "exit_mmap", .prog = "exit_mmap", .optional_tp = true },
+	{ .label = "sched_process_fork", .prog = "sched_process_fork" },
+	{ .label = "sys_exit_mlock", .prog = "sys_exit_mlock" },
+	{ .label = "sys_exit_mlock2", .prog = "sys_exit_mlock2" },
+	{ .label = "sys_exit_munlock", .prog = "sys_exit_munlock" },
+	{ .label = "sys_exit_mlockall", .prog = "sys_exit_mlockall" },
+	{ .label = "sys_exit_munlockall", .prog = "sys_exit_munlockall" },
+	{ .label = "sys_exit_mmap", .prog = "sys_exit_mmap" },
+	{ .label = "sys_exit_munmap", .prog = "sys_exit_munmap" },
+	{ .label = "sys_exit_mremap", .prog = "sys_exit_mremap" },
+	{ .label = "sys_exit_brk", .prog = "sys_exit_brk" },
+	{ .label = "sys_exit_shmctl", .prog = "sys_exit_shmctl" },
+	{ .label = "sys_exit_io_uring_register",
+	  .prog = "sys_exit_io_uring_register", .optional_tp = true },
+	{ .label = "sys_exit_io_uring_setup", .prog = "sys_exit_io_uring_setup",
+	  .optional_tp = true },
+	{ .label = "sys_exit_ioctl", .prog = "sys_exit_ioctl" },
+	{ .label = "task iterator (baseline)", .prog = "baseline" },
+};
+
+static const struct probe precise_tpl[] = {
+	{ .label = "__account_locked_vm",
+	  .prog = "kprobe_account_locked_vm_inner",
+	  .retprog = "kretprobe_account_locked_vm_inner",
+	  .fexit = "fexit_account_locked_vm_inner" },
+	{ .label = "account_locked_vm", .prog = "kprobe_account_locked_vm",
+	  .retprog = "kretprobe_account_locked_vm",
+	  .fexit = "fexit_account_locked_vm" },
+	{ .label = "vfio_lock_acct", .module = VFIO_MOD,
+	  .prog = "kprobe_vfio_lock_acct", .retprog = "kretprobe_vfio_lock_acct" },
+	{ .label = "mm_lock_acct", .module = VFIO_MOD,
+	  .prog = "kprobe_mm_lock_acct", .retprog = "kretprobe_mm_lock_acct" },
+	{ .label = "vfio_pin_pages_remote", .module = VFIO_MOD,
+	  .prog = "kprobe_vfio_pin_pages_remote",
+	  .retprog = "kretprobe_vfio_pin_pages_remote" },
+	{ .label = "user_shm_lock", .prog = "kprobe_user_shm_lock",
+	  .retprog = "kretprobe_user_shm_lock" },
+	{ .label = "__io_account_mem", .prog = "kprobe_io_account_mem",
+	  .retprog = "kretprobe_io_account_mem" },
+};
+
+#define N_PORTABLE (sizeof(portable_tpl) / sizeof(portable_tpl[0]))
+#define N_PRECISE (sizeof(precise_tpl) / sizeof(precise_tpl[0]))
+
+static struct bpf_program *prog_by_name(struct memlockacct *skel,
+					const char *name)
+{
+	return name ? bpf_object__find_program_by_name(skel->obj, name) : NULL;
+}
+
+static void set_autoload(struct memlockacct *skel, const char *name, bool on)
+{
+	struct bpf_program *prog = prog_by_name(skel, name);
+
+	if (prog)
+		bpf_program__set_autoload(prog, on);
+}
+
+static void probe_off(struct probe *pr, const char *fmt, const char *arg)
+{
+	pr->state = PROBE_OFF;
+	snprintf(pr->why, sizeof(pr->why), fmt, arg ? arg : "");
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Portable tier: which tracepoints exist here, in which flavour. */
+static void plan_portable(struct probes *p, const struct probes_opts *o,
+			  struct btf *btf)
+{
+	for (unsigned int i = 0; i < N_PORTABLE; i++) {
+		struct probe *pr = &p->list[i];
+
+		pr->tier = PORTABLE;
+		snprintf(pr->kind, sizeof(pr->kind), "tracepoint");
+		snprintf(pr->target, sizeof(pr->target), "%s", pr->label);
+		if (!strcmp(pr->prog, "baseline")) {
+			snprintf(pr->kind, sizeof(pr->kind), "iter/task");
+			continue;
+		}
+		if (!strncmp(pr->prog, "sys_exit_", 9)) {
+			char path[128], dbg[128];
+
+			snprintf(path, sizeof(path),
+				 "/sys/kernel/tracing/events/syscalls/%s",
+				 pr->label);
+			snprintf(dbg, sizeof(dbg), "/sys/kernel/debug/tracing/"
+				 "events/syscalls/%s", pr->label);
+			if (pr->optional_tp && access(path, F_OK) &&
+			    access(dbg, F_OK))
+				probe_off(pr, "no tracepoint %s in this kernel",
+					  pr->label);
+			continue;
+		}
+		snprintf(pr->kind, sizeof(pr->kind), "raw_tp");
+		if (!strcmp(pr->prog, "sched_process_fork") && !o->follow_tree) {
+			probe_off(pr, "only used by 'run' to follow children%s",
+				  NULL);
+			continue;
+		}
+		if (!strcmp(pr->prog, "mmap_lock_released")) {
+			int nargs = tp_btf_nargs(btf, "mmap_lock_released");
+
+			if (nargs < 0)
+				probe_off(pr,
+					  "no mmap_lock tracepoints (Linux < 5.15)"
+					  ": changes are seen at syscall exit "
+					  "only%s",
+					  NULL);
+			else if (nargs == 3)
+				/* (mm, memcg_path, write) until 6.10 */
+				pr->prog = "mmap_lock_released_memcg";
+			continue;
+		}
+		if (tp_btf_nargs(btf, pr->label) < 0)
+			probe_off(pr, "no tracepoint %s in this kernel (Linux "
+				      "< 6.1): exits are found by the "
+				      "reconciliation",
+				  pr->label);
+	}
+}
+
+/* Precise tier: kprobes present, targets present, fentry where it works. */
+static void plan_precise(struct probes *p, const struct probes_opts *o)
+{
+	struct ksym_query q[N_PRECISE];
+	bool kprobes = have_kprobes();
+	int kerr;
+
+	for (unsigned int i = 0; i < N_PRECISE; i++)
+		q[i].name = precise_tpl[i].label;
+	kerr = ksyms_resolve(q, N_PRECISE);
+	for (unsigned int i = 0; i < N_PRECISE; i++) {
+		struct probe *pr = &p->list[N_PORTABLE + i];
+
+		pr->tier = PRECISE;
+		snprintf(pr->kind, sizeof(pr->kind), "kprobe");
+		if (o->portable_only) {
+			probe_off(pr, "--portable was given%s", NULL);
+			continue;
+		}
+		if (kerr) {
+			probe_off(pr, "cannot read /proc/kallsyms%s", NULL);
+			continue;
+		}
+		if (!q[i].found[0]) {
+			if (pr->module && !module_loaded(pr->module))
+				probe_off(pr, "module %s not loaded", pr->module);
+			else
+				probe_off(pr, "symbol %s not in this kernel "
+					      "(renamed or inlined)",
+					  pr->label);
+			continue;
+		}
+		snprintf(pr->target, sizeof(pr->target), "%s", q[i].found);
+		if (pr->fexit && q[i].exact && fentry_can_attach(pr->label)) {
+			snprintf(pr->kind, sizeof(pr->kind), "fexit");
+			continue;
+		}
+		if (!kprobes)
+			probe_off(pr, "no kprobes in this kernel "
+				      "(CONFIG_KPROBES is not set)%s",
+				  NULL);
+	}
+}
+
+static void apply_autoload(struct probes *p)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, p->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (unsigned int i = 0; i < p->n; i++) {
+		struct probe *pr = &p->list[i];
+
+		if (pr->state != PROBE_ACTIVE)
+			continue;
+		if (!strcmp(pr->kind, "fexit")) {
+			set_autoload(p->skel, pr->fexit, true);
+			continue;
+		}
+		set_autoload(p->skel, pr->prog, true);
+		set_autoload(p->skel, pr->retprog, true);
+	}
+}
+
+static void configure(struct probes *p, const struct probes_opts *o)
+{
+	struct memlockacct *s = p->skel;
+
+	s->rodata->filter_tree = o->filter_tree;
+	s->rodata->filter_cgroup = o->cgroup_fd >= 0;
+	s->rodata->lazy_baseline = p->lazy_baseline;
+	s->rodata->tool_start_ns = p->start_ns;
+	for (unsigned int i = N_PORTABLE; i < p->n; i++)
+		if (p->list[i].state == PROBE_ACTIVE)
+			s->rodata->precise = 1;
+}
+
+static struct probe *probe_named(struct probes *p, const char *prog)
+{
+	for (unsigned int i = 0; i < p->n; i++)
+		if (!strcmp(p->list[i].prog, prog))
+			return &p->list[i];
+	return NULL;
+}
+
+/* Seed the maps with what every process holds now. */
+static int run_baseline(struct probes *p)
+{
+	struct bpf_link *link;
+	char buf[256];
+	int fd;
+
+	link = bpf_program__attach_iter(p->skel->progs.baseline, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		bpf_link__destroy(link);
+		return -errno;
+	}
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	bpf_link__destroy(link);
+	return 0;
+}
+
+static int attach_one(struct probes *p, struct probe *pr, char *why, int len)
+{
+	struct bpf_program *prog, *ret;
+
+	if (!strcmp(pr->kind, "fexit")) {
+		prog = prog_by_name(p->skel, pr->fexit);
+		pr->links[0] = bpf_program__attach(prog);
+		return pr->links[0] ? 0 : -errno;
+	}
+	prog = prog_by_name(p->skel, pr->prog);
+	ret = prog_by_name(p->skel, pr->retprog);
+	if (!strcmp(pr->kind, "kprobe")) {
+		pr->links[0] = bpf_program__attach_kprobe(prog, false, pr->target);
+		if (!pr->links[0])
+			return -errno;
+		pr->links[1] = bpf_program__attach_kprobe(ret, true, pr->target);
+		return pr->links[1] ? 0 : -errno;
+	}
+	pr->links[0] = bpf_program__attach(prog);
+	return pr->links[0] ? 0 : -errno;
+}
+
+static int attach_all(struct probes *p, char *why, int len)
+{
+	for (unsigned int i = 0; i < p->n; i++) {
+		struct probe *pr = &p->list[i];
+		int err;
+
+		if (pr->state != PROBE_ACTIVE || !strcmp(pr->prog, "baseline"))
+			continue;
+		err = attach_one(p, pr, why, len);
+		if (!err)
+			continue;
+		pr->state = PROBE_FAILED;
+		snprintf(pr->why, sizeof(pr->why), "attach failed: %s",
+			 strerror(-err));
+		if (!strcmp(pr->tier, PORTABLE) && !pr->optional_tp) {
+			snprintf(why, len, "cannot attach %s %s: %s", pr->kind,
+				 pr->label, strerror(-err));
+			return err;
+		}
+	}
+	for (unsigned int i = N_PORTABLE; i < p->n; i++)
+		if (p->list[i].state == PROBE_ACTIVE)
+			p->precise = true;
+	return 0;
+}
+
+static int load(struct probes *p, const struct probes_opts *o, char *why,
+		int len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+	int err;
+
+	p->skel = memlockacct__open_opts(&oo);
+	if (!p->skel) {
+		snprintf(why, len, "cannot open the BPF object: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	apply_autoload(p);
+	configure(p, o);
+	err = memlockacct__load(p->skel);
+	if (err) {
+		memlockacct__destroy(p->skel);
+		p->skel = NULL;
+		snprintf(why, len, "cannot load the BPF programs: %s%s",
+			 strerror(-err),
+			 err == -EPERM ? " (run as root, or raise "
+					 "'ulimit -l' on kernels before 5.11)" :
+					 " (run with -v for the verifier log)");
+	}
+	return err;
+}
+
+int probes_start(struct probes *p, const struct probes_opts *o, char *why,
+		 int whylen)
+{
+	struct btf *btf;
+	struct probe *iter;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	err = check_privileges(why, whylen);
+	if (err)
+		return err;
+	btf = vmlinux_btf(o->btf_path);
+	if (!btf) {
+		snprintf(why, whylen,
+			 o->btf_path ? "cannot read BTF from %s" :
+				       "this kernel has no BTF "
+				       "(/sys/kernel/btf/vmlinux is missing: "
+				       "CONFIG_DEBUG_INFO_BTF is off): pass "
+				       "--btf FILE with this kernel's BTF, "
+				       "e.g. from BTFHub%s",
+			 o->btf_path ? o->btf_path : "");
+		return -ENOENT;
+	}
+	err = ensure_tracefs(why, whylen);
+	if (err)
+		return err;
+
+	p->n = N_PORTABLE + N_PRECISE;
+	p->list = calloc(p->n, sizeof(*p->list));
+	if (!p->list)
+		return -ENOMEM;
+	memcpy(p->list, portable_tpl, sizeof(portable_tpl));
+	memcpy(p->list + N_PORTABLE, precise_tpl, sizeof(precise_tpl));
+	plan_portable(p, o, btf);
+	plan_precise(p, o);
+	p->start_ns = boottime_ns();
+
+	err = load(p, o, why, whylen);
+	iter = probe_named(p, "baseline");
+	if (err && iter->state == PROBE_ACTIVE) {
+		/* iterators need 5.8 and BPF_PROG_TYPE_TRACING: do without */
+		probe_off(iter, "task iterators unsupported here: processes "
+				"are seeded when first seen%s",
+			  NULL);
+		p->lazy_baseline = true;
+		err = load(p, o, why, whylen);
+	}
+	if (err)
+		goto fail;
+	if (o->cgroup_fd >= 0) {
+		__u32 zero = 0;
+
+		err = bpf_map__update_elem(p->skel->maps.cgroup_filter, &zero,
+					   sizeof(zero), &o->cgroup_fd,
+					   sizeof(o->cgroup_fd), BPF_ANY);
+		if (err) {
+			snprintf(why, whylen, "cannot set the cgroup filter: %s",
+				 strerror(-err));
+			goto fail;
+		}
+	}
+	/* seed before attaching: entries made later start from zero */
+	if (iter->state == PROBE_ACTIVE) {
+		err = run_baseline(p);
+		if (err) {
+			snprintf(why, whylen, "the start-up task iterator "
+					      "failed: %s",
+				 strerror(-err));
+			goto fail;
+		}
+	}
+	err = attach_all(p, why, whylen);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	probes_stop(p);
+	return err ? err : -EINVAL;
+}
+
+void probes_stop(struct probes *p)
+{
+	for (unsigned int i = 0; p->list && i < p->n; i++) {
+		bpf_link__destroy(p->list[i].links[0]);
+		bpf_link__destroy(p->list[i].links[1]);
+		p->list[i].links[0] = p->list[i].links[1] = NULL;
+	}
+	memlockacct__destroy(p->skel);
+	p->skel = NULL;
+	free(p->list);
+	p->list = NULL;
+}
+
+static const char *state_name(enum probe_state s)
+{
+	return s == PROBE_ACTIVE ? "active" : s == PROBE_OFF ? "off" : "failed";
+}
+
+void probes_print(const struct probes *p, FILE *out, bool json)
+{
+	struct json_object *root, *arr;
+
+	if (!json) {
+		fprintf(out, "%-27s %-9s %-10s %-7s %s\n", "PROBE", "TIER",
+			"KIND", "STATUS", "TARGET, OR WHY NOT");
+		for (unsigned int i = 0; i < p->n; i++) {
+			const struct probe *pr = &p->list[i];
+			char target[300];
+
+			if (pr->state != PROBE_ACTIVE)
+				snprintf(target, sizeof(target), "%s", pr->why);
+			else if (pr->module)
+				snprintf(target, sizeof(target), "%s [%s]",
+					 pr->target, pr->module);
+			else
+				snprintf(target, sizeof(target), "%s",
+					 pr->target);
+			fprintf(out, "%-27s %-9s %-10s %-7s %s\n", pr->label,
+				pr->tier, pr->kind, state_name(pr->state),
+				target);
+		}
+		fprintf(out, "\nTier: %s.%s\n",
+			p->precise ? "precise (kprobes) over portable" :
+				     "portable (tracepoints only)",
+			p->lazy_baseline ? " Baseline: first sight." : "");
+		if (!p->precise)
+			fprintf(out,
+				"Without the precise tier the tool cannot name "
+				"the VFIO mapping of a charge, nor explain\n"
+				"refusals made inside the kernel "
+				"(vfio_pin_pages_remote); totals are exact.\n");
+		return;
+	}
+	root = json_object_new_object();
+	arr = json_object_new_array();
+	for (unsigned int i = 0; i < p->n; i++) {
+		const struct probe *pr = &p->list[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "probe", json_object_new_string(pr->label));
+		json_object_object_add(o, "tier", json_object_new_string(pr->tier));
+		json_object_object_add(o, "kind", json_object_new_string(pr->kind));
+		json_object_object_add(o, "status",
+				       json_object_new_string(state_name(pr->state)));
+		json_object_object_add(o, "target",
+				       json_object_new_string(pr->target));
+		if (pr->module)
+			json_object_object_add(o, "module",
+					       json_object_new_string(pr->module));
+		if (pr->state != PROBE_ACTIVE)
+			json_object_object_add(o, "why",
+					       json_object_new_string(pr->why));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "probes", arr);
+	json_object_object_add(root, "precise", json_object_new_boolean(p->precise));
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+	json_object_put(root);
+}
+
+/* ---- the verifier check of every program ------------------------------- */
+
+static char verify_log[4096];
+
+static int verify_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	size_t used = strlen(verify_log);
+
+	if (level != LIBBPF_WARN || used + 1 >= sizeof(verify_log))
+		return 0;
+	return vsnprintf(verify_log + used, sizeof(verify_log) - used, fmt, ap);
+}
+
+int probes_verify_all(const char *btf_path, FILE *out, int *refused)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
+	struct memlockacct *skel = memlockacct__open_opts(&oo);
+	libbpf_print_fn_t old;
+	struct bpf_program *prog;
+	const char **names;
+	int n = 0, failed = 0;
+
+	*refused = 0;
+	if (!skel)
+		return -1;
+	names = calloc(64, sizeof(*names));
+	bpf_object__for_each_program(prog, skel->obj)
+		if (names && n < 64)
+			names[n++] = strdup(bpf_program__name(prog));
+	memlockacct__destroy(skel);
+	if (!names)
+		return -1;
+	old = libbpf_set_print(verify_print);
+	for (int i = 0; i < n; i++) {
+		const char *why = "";
+		int err;
+
+		skel = memlockacct__open_opts(&oo);
+		if (!skel)
+			break;
+		bpf_object__for_each_program(prog, skel->obj)
+			bpf_program__set_autoload(
+				prog, !strcmp(bpf_program__name(prog), names[i]));
+		verify_log[0] = '\0';
+		err = memlockacct__load(skel);
+		if (err && !strncmp(names[i], "fexit", 5) &&
+		    !fentry_can_attach("__account_locked_vm")) {
+			why = " (this kernel refuses fentry/fexit programs)";
+			(*refused)++;
+		} else if (err) {
+			failed++;
+		}
+		fprintf(out, "%s %s%s\n", err ? "REFUSED" : "loaded", names[i], why);
+		if (err && !*why) {
+			char safe[512];
+
+			escape_text(verify_log, safe, sizeof(safe));
+			fprintf(out, "  %s\n", safe);
+		}
+		memlockacct__destroy(skel);
+		free((void *)names[i]);
+	}
+	libbpf_set_print(old);
+	free(names);
+	return failed;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Attach logic: open the skeleton, decide per kernel which programs can run
+ * (autoload off for the rest), configure, load, seed the baseline, attach.
+ */
+#ifndef MLA_PROBES_H
+#define MLA_PROBES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum probe_state { PROBE_ACTIVE, PROBE_OFF, PROBE_FAILED };
+
+struct probe {
+	const char *label;  /* the kernel hook */
+	const char *tier;   /* "portable" or "precise" */
+	const char *module; /* NULL: in vmlinux */
+	const char *prog;   /* skeleton program names */
+	const char *retprog;
+	const char *fexit;  /* fexit flavour, used when fentry works */
+	bool optional_tp;   /* a tracepoint that older kernels lack */
+	char kind[16];	    /* how it is attached here */
+	char target[128];   /* the symbol as this kernel names it */
+	enum probe_state state;
+	char why[256];
+	struct bpf_link *links[2];
+};
+
+struct probes_opts {
+	const char *btf_path;  /* --btf */
+	bool portable_only;    /* --portable */
+	bool follow_tree;      /* run mode: follow forks of the tree map */
+	bool filter_tree;      /* events only for the tree map */
+	int cgroup_fd;	       /* -1, or a cgroup v2 directory */
+};
+
+struct probes {
+	struct memlockacct *skel;
+	struct probe *list;
+	unsigned int n;
+	bool precise;	    /* at least one precise probe attached */
+	bool lazy_baseline; /* no iterator: baseline from first sight */
+	uint64_t start_ns;  /* CLOCK_BOOTTIME when tracing began */
+	unsigned int baseline_mms;
+};
+
+/*
+ * open -> configure -> load -> baseline -> attach. On failure returns
+ * -errno with a one-line explanation for the operator in @why.
+ */
+int probes_start(struct probes *p, const struct probes_opts *o, char *why,
+		 int whylen);
+void probes_stop(struct probes *p);
+
+/* The `features` table. */
+void probes_print(const struct probes *p, FILE *out, bool json);
+
+/*
+ * Load every program of both tiers on its own, without attaching, and
+ * print one line per program: whether the verifier accepted it here.
+ * Returns the number that failed (fexit flavours on a kernel without
+ * trampolines are reported, and counted, separately in @refused).
+ */
+int probes_verify_all(const char *btf_path, FILE *out, int *refused);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * /proc readers. Each file has a parse_* function that takes the text, so
+ * the parsers can be unit-tested and fuzzed without a live process.
+ * Values are in the unit the kernel prints unless the name says otherwise.
+ */
+#ifndef MLA_PROCFS_H
+#define MLA_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct proc_status {
+	uint64_t vmlck_kib;
+	uint64_t vmpin_kib;
+	uint32_t uid;
+	uint32_t tgid;
+	bool has_vm; /* kernel threads have no Vm* lines */
+};
+
+struct proc_range {
+	uint64_t start, end; /* [start, end) */
+};
+
+int parse_status(const char *text, struct proc_status *st);
+/* Field 22 of /proc/PID/stat, in clock ticks since boot. */
+int parse_stat_starttime(const char *text, uint64_t *ticks);
+/* VM_LOCKED VMAs ("lo" in VmFlags), in address order; caller frees. */
+int parse_smaps_locked(const char *text, struct proc_range **ranges,
+		       size_t *n);
+/* "Max locked memory" of /proc/PID/limits, bytes; UINT64_MAX = unlimited. */
+int parse_limits_memlock(const char *text, uint64_t *soft, uint64_t *hard);
+
+/* Read a whole /proc file (NUL-terminated); caller frees. */
+char *proc_read(pid_t pid, const char *file, size_t *len);
+
+int proc_status(pid_t pid, struct proc_status *st);
+int proc_starttime(pid_t pid, uint64_t *ticks);
+int proc_locked_ranges(pid_t pid, struct proc_range **ranges, size_t *n);
+int proc_memlock_limit(pid_t pid, uint64_t *soft, uint64_t *hard);
+int proc_comm(pid_t pid, char *buf, size_t len);
+/* Does the process hold a VFIO container/group or iommufd open? */
+bool proc_has_vfio(pid_t pid);
+/* Is @pid in the cgroup v2 @path (or below it)? */
+bool proc_in_cgroup(pid_t pid, const char *path);
+
+/* The same process as (tgid, start_boottime ns) from the BPF side? */
+bool proc_same_start(pid_t pid, uint64_t start_ns);
+
+#endif

@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include <linux/types.h>
+#include "memlockacct.h"
+#include "memlockacct.skel.h"
+#include "model.h"
+#include "procfs.h"
+#include "session.h"
+
+#define POLL_MS 50
+#define HARVEST_NS 250000000ULL /* exited mms leave the dead map this often */
+
+struct session {
+	struct session_opts *o;
+	struct probes probes;
+	struct mla_model *model;
+	struct ring_buffer *rb;
+	FILE *out;
+	FILE *events;
+	pid_t child;
+	int child_status;
+	bool child_done;
+	uint64_t child_start; /* ns, at clock-tick resolution */
+	uint64_t start_mono;
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t child_pid_for_signals;
+
+static void on_signal(int sig)
+{
+	/* run: the command decides when tracing ends; pass the signal on */
+	if (child_pid_for_signals > 0 && sig != SIGINT) {
+		kill(child_pid_for_signals, sig);
+		return;
+	}
+	if (child_pid_for_signals > 0 && !stop_requested) {
+		stop_requested = 1; /* SIGINT reached the command as well */
+		return;
+	}
+	stop_requested = 2;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool event_shown(struct session *s, const struct mla_event *e)
+{
+	const struct proc_filter *f = &s->o->filter;
+
+	if (s->o->failures_only && e->type != MLA_EV_FAILURE)
+		return false;
+	if (e->type != MLA_EV_CHANGE && e->type != MLA_EV_FAILURE)
+		return false;
+	if (f->pid && (int)e->tgid != f->pid)
+		return false;
+	if (f->comm && strncmp(e->comm, f->comm, strlen(f->comm)))
+		return false;
+	return true;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	struct mla_event e;
+
+	if (size < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	model_apply_event(s->model, &e);
+	if (s->o->mode == MODE_TRACE && event_shown(s, &e)) {
+		trace_event(s->out, &s->o->out, &e);
+		fflush(s->out);
+	}
+	if (s->events && e.type != MLA_EV_PROCESS) {
+		struct json_object *j = event_json(&s->o->out, &e);
+
+		fprintf(s->events, "%s\n",
+			json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+	}
+	return 0;
+}
+
+/* ---- keeping the model in step with the maps ------------------------------ */
+
+/*
+ * A process that held memory before we started: split what its mm held
+ * between mlock (its VM_LOCKED VMAs) and, when it has VFIO open, VFIO.
+ */
+static void infer_baseline(struct session *s, struct mla_inst *inst)
+{
+	struct mla_proc *p = inst->proc;
+	unsigned int psz = s->o->out.page_size;
+	struct proc_range *r = NULL;
+	uint64_t locked = 0;
+	int64_t rest;
+	size_t n = 0;
+
+	if (!proc_same_start(p->tgid, p->start_ns))
+		return;
+	if (!proc_locked_ranges(p->tgid, &r, &n))
+		for (size_t i = 0; i < n; i++)
+			locked += (r[i].end - r[i].start) / psz;
+	free(r);
+	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_MLOCK, locked);
+	rest = inst->by_src[MLA_LOCKED_VM][MLA_SRC_PREEXISTING] +
+	       inst->inferred[MLA_LOCKED_VM][MLA_SRC_PREEXISTING];
+	if (rest > 0 && proc_has_vfio(p->tgid))
+		model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, rest);
+}
+
+static void harvest_live(struct session *s)
+{
+	int fd = bpf_map__fd(s->probes.skel->maps.mms);
+	__u64 key, next, *prev = NULL;
+	struct mla_mm_stat st;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &st))
+			continue;
+		struct mla_inst *inst = model_sync_mm(s->model, &st);
+
+		if (inst && (st.flags & MLA_MM_SEEDED) &&
+		    !(inst->flags & MLA_INST_INFERRED))
+			infer_baseline(s, inst);
+	}
+}
+
+static void harvest_dead(struct session *s)
+{
+	int fd = bpf_map__fd(s->probes.skel->maps.dead);
+	__u64 key;
+	struct mla_mm_stat st;
+
+	/* restart from the top: the key just deleted cannot lead further */
+	while (!bpf_map_get_next_key(fd, NULL, &key)) {
+		if (!bpf_map_lookup_elem(fd, &key, &st))
+			model_sync_mm(s->model, &st);
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+	}
+}
+
+static void harvest_users(struct session *s)
+{
+	int fd = bpf_map__fd(s->probes.skel->maps.users);
+	__u32 key, next, *prev = NULL;
+	struct mla_user_stat us;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &us))
+			model_sync_user(s->model, key, &us);
+	}
+}
+
+/*
+ * The command itself went into the tree from /proc, whose start time has
+ * clock-tick resolution: match it to the process the BPF side knows.
+ */
+static struct mla_proc *tree_root(struct session *s, __u32 tgid)
+{
+	uint64_t tick = 1000000000ULL / sysconf(_SC_CLK_TCK);
+	struct mla_proc **pv, *found = NULL;
+	size_t n = model_procs(s->model, &pv);
+
+	for (size_t i = 0; i < n; i++)
+		if (pv[i]->tgid == tgid &&
+		    pv[i]->start_ns / tick == s->child_start / tick)
+			found = pv[i];
+	free(pv);
+	return found ? found : model_proc(s->model, tgid, s->child_start, true);
+}
+
+static void harvest_tree(struct session *s)
+{
+	int fd = bpf_map__fd(s->probes.skel->maps.tree);
+	__u32 key, next, *prev = NULL;
+	__u64 start;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct mla_proc *p;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &start))
+			continue;
+		p = start ? model_proc(s->model, key, start, true) :
+			    tree_root(s, key);
+		if (!p)
+			continue;
+		p->in_tree = true;
+		if (!p->comm[0])
+			proc_comm(key, p->comm, sizeof(p->comm));
+	}
+}
+
+static void harvest(struct session *s)
+{
+	harvest_dead(s);
+	harvest_live(s);
+	harvest_users(s);
+	if (s->o->probes.filter_tree)
+		harvest_tree(s);
+}
+
+/* Compare each live process with the kernel's own VmLck and VmPin. */
+static int reconcile(struct session *s)
+{
+	unsigned int kib_per_page = s->o->out.page_size / 1024;
+	struct mla_proc **pv;
+	size_t n = model_procs(s->model, &pv);
+	int drifting = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct mla_proc *p = pv[i];
+		struct proc_status st;
+		uint64_t kernel[2], soft, hard;
+
+		if (p->exited || !proc_matches(p, &s->o->filter))
+			continue;
+		if (proc_status(p->tgid, &st) || !st.has_vm ||
+		    !proc_same_start(p->tgid, p->start_ns)) {
+			if (!p->newest)
+				p->exited = true; /* never charged, now gone */
+			continue;
+		}
+		kernel[MLA_LOCKED_VM] = st.vmlck_kib / kib_per_page;
+		kernel[MLA_PINNED_VM] = st.vmpin_kib / kib_per_page;
+		model_reconcile(p, kernel);
+		if (p->drift[0] || p->drift[1])
+			drifting++;
+		if (!proc_memlock_limit(p->tgid, &soft, &hard)) {
+			p->limit_known = true;
+			p->limit_soft = soft;
+			p->limit_hard = hard;
+		}
+	}
+	free(pv);
+	return drifting;
+}
+
+/* Harvest and reconcile; a change racing the two shows as drift: retry. */
+static void sync_all(struct session *s)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		harvest(s);
+		if (!reconcile(s))
+			break;
+		usleep(20000);
+	}
+}
+
+/* ---- run: the traced command ---------------------------------------------- */
+
+/* Fork the command, stopped until the probes are attached. */
+static int spawn(struct session *s, int *go_fd)
+{
+	int go[2], err_pipe[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(go[1]);
+		close(err_pipe[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(s->o->cmd[0], s->o->cmd);
+		e = errno;
+		if (write(err_pipe[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(err_pipe[1]);
+	*go_fd = go[1];
+	s->child = pid;
+	/* keep the read end: after go, it says whether exec worked */
+	return err_pipe[0];
+}
+
+static bool tree_alive(struct session *s)
+{
+	struct mla_proc **pv;
+	size_t n = model_procs(s->model, &pv);
+	bool alive = false;
+
+	for (size_t i = 0; i < n && !alive; i++) {
+		struct proc_status st;
+
+		if (!pv[i]->in_tree || pv[i]->exited)
+			continue;
+		/* a zombie has no Vm lines: it is done with its memory */
+		if (!proc_status(pv[i]->tgid, &st) && st.has_vm &&
+		    proc_same_start(pv[i]->tgid, pv[i]->start_ns))
+			alive = true;
+	}
+	free(pv);
+	return alive;
+}
+
+static void check_child(struct session *s)
+{
+	int status;
+
+	if (s->child_done || !s->child)
+		return;
+	if (waitpid(s->child, &status, WNOHANG) == s->child) {
+		s->child_done = true;
+		s->child_status = WIFEXITED(status) ? WEXITSTATUS(status) :
+						     128 + WTERMSIG(status);
+		child_pid_for_signals = 0;
+	}
+}
+
+/* ---- the session ---------------------------------------------------------- */
+
+static void write_ready_file(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f) {
+		fprintf(stderr, "memlockacct: cannot write %s: %s\n", path,
+			strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+static void stats_of(struct session *s, struct run_stats *rs)
+{
+	const struct mla_stats *st = &s->probes.skel->bss->stats;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->lost_events = st->lost_events;
+	rs->dropped_mms = st->dropped_mms;
+	rs->dropped_dead = st->dropped_dead;
+	rs->dropped_users = st->dropped_users;
+	rs->events = st->events;
+	rs->tier = s->probes.precise ? "precise" : "portable";
+	rs->duration_ns = mono_ns() - s->start_mono;
+}
+
+static void print_summary(struct session *s)
+{
+	struct run_stats rs;
+
+	stats_of(s, &rs);
+	if (s->o->out.json) {
+		struct json_object *j =
+			report_json(s->model, &s->o->filter, &s->o->out, &rs);
+
+		fprintf(s->out, "%s\n", json_object_to_json_string_ext(
+						j, JSON_C_TO_STRING_PRETTY));
+		json_object_put(j);
+	} else {
+		report_text(s->out, s->model, &s->o->filter, &s->o->out, &rs);
+	}
+	fflush(s->out);
+}
+
+static void top_refresh(struct session *s)
+{
+	if (!s->o->no_clear)
+		fprintf(s->out, "\033[H\033[2J");
+	top_text(s->out, s->model, &s->o->filter, &s->o->out, s->o->sort,
+		 s->o->rows);
+	fflush(s->out);
+}
+
+static int open_outputs(struct session *s)
+{
+	s->out = stdout;
+	if (s->o->output_path) {
+		s->out = fopen(s->o->output_path, "we");
+		if (!s->out) {
+			fprintf(stderr, "memlockacct: cannot write %s: %s\n",
+				s->o->output_path, strerror(errno));
+			return 2;
+		}
+	}
+	if (s->o->events_path) {
+		s->events = fopen(s->o->events_path, "we");
+		if (!s->events) {
+			fprintf(stderr, "memlockacct: cannot write %s: %s\n",
+				s->o->events_path, strerror(errno));
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static void close_outputs(struct session *s)
+{
+	if (s->out && s->out != stdout)
+		fclose(s->out);
+	if (s->events)
+		fclose(s->events);
+}
+
+static int add_to_tree(struct session *s, pid_t pid)
+{
+	uint64_t ticks = 0;
+	__u32 key = pid;
+	__u64 zero = 0; /* "the root": see tree_root() */
+
+	if (proc_starttime(pid, &ticks))
+		return -ESRCH;
+	s->child_start = ticks * (1000000000ULL / sysconf(_SC_CLK_TCK));
+	if (bpf_map__update_elem(s->probes.skel->maps.tree, &key, sizeof(key),
+				 &zero, sizeof(zero), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int loop(struct session *s)
+{
+	uint64_t last_sync = 0, last_top = 0, deadline = 0;
+	int refreshes = 0;
+
+	if (s->o->duration_s > 0)
+		deadline = s->start_mono + s->o->duration_s * 1e9;
+	if (s->o->mode == MODE_TOP)
+		top_refresh(s);
+	while (stop_requested < 2) {
+		uint64_t now;
+		int err = ring_buffer__poll(s->rb, POLL_MS);
+
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "memlockacct: reading events: %s\n",
+				strerror(-err));
+			return 1;
+		}
+		now = mono_ns();
+		if (s->o->mode == MODE_RUN) {
+			check_child(s);
+			if (s->child_done) {
+				ring_buffer__consume(s->rb);
+				harvest(s);
+				if (!tree_alive(s))
+					break;
+			}
+		} else if (stop_requested) {
+			break;
+		}
+		if (now - last_sync >= HARVEST_NS) {
+			if (s->o->mode == MODE_TOP || s->o->mode == MODE_REPORT)
+				sync_all(s);
+			else
+				harvest(s);
+			last_sync = now;
+		}
+		if (s->o->mode == MODE_TOP &&
+		    now - last_top >= s->o->interval_s * 1e9) {
+			top_refresh(s);
+			last_top = now;
+			if (s->o->count && ++refreshes >= s->o->count)
+				break;
+		}
+		if (deadline && now >= deadline)
+			break;
+	}
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	return 0;
+}
+
+int session_run(struct session_opts *o)
+{
+	struct session s = { .o = o };
+	char why[512] = "";
+	int go_fd = -1, exec_err_fd = -1, err, ret = 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	libbpf_set_print(o->verbose ? libbpf_print : libbpf_quiet);
+	ret = open_outputs(&s);
+	if (ret)
+		goto out;
+	s.model = model_new();
+	if (!s.model) {
+		ret = 1;
+		goto out;
+	}
+	if (o->mode == MODE_RUN) {
+		exec_err_fd = spawn(&s, &go_fd);
+		if (exec_err_fd < 0) {
+			fprintf(stderr, "memlockacct: cannot start %s: %s\n",
+				o->cmd[0], strerror(-exec_err_fd));
+			ret = 1;
+			goto out;
+		}
+	}
+	err = probes_start(&s.probes, &o->probes, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "memlockacct: %s\n", why);
+		ret = 1;
+		goto out;
+	}
+	o->out.start_ns = s.probes.start_ns;
+	s.rb = ring_buffer__new(bpf_map__fd(s.probes.skel->maps.events),
+				handle_event, &s, NULL);
+	if (!s.rb) {
+		fprintf(stderr, "memlockacct: cannot read the event ring: %s\n",
+			strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	if (o->mode == MODE_RUN && add_to_tree(&s, s.child)) {
+		fprintf(stderr, "memlockacct: lost track of %s\n", o->cmd[0]);
+		ret = 1;
+		goto out;
+	}
+	if (o->filter.pid && !o->probes.follow_tree) {
+		uint64_t ticks = 0;
+		__u32 key = o->filter.pid;
+		__u64 val = 0;
+
+		if (proc_starttime(o->filter.pid, &ticks)) {
+			fprintf(stderr, "memlockacct: no process %d\n",
+				o->filter.pid);
+			ret = 2;
+			goto out;
+		}
+		bpf_map__update_elem(s.probes.skel->maps.tree, &key,
+				     sizeof(key), &val, sizeof(val), BPF_ANY);
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	s.start_mono = mono_ns();
+	harvest(&s); /* the baseline */
+	if (o->ready_file)
+		write_ready_file(o->ready_file);
+	if (o->mode == MODE_TRACE) {
+		if (!o->out.json)
+			fprintf(stderr, "Tracing changes of locked and pinned "
+					"memory (%s tier)... Hit Ctrl-C to end.\n",
+				s.probes.precise ? "precise" : "portable");
+		trace_header(s.out, &o->out, o->failures_only);
+	}
+	if (o->mode == MODE_RUN) {
+		int exec_err = 0;
+
+		child_pid_for_signals = s.child;
+		if (write(go_fd, "g", 1) != 1 ||
+		    read(exec_err_fd, &exec_err, sizeof(exec_err)) > 0) {
+			fprintf(stderr, "memlockacct: cannot run %s: %s\n",
+				o->cmd[0], strerror(exec_err ? exec_err : EIO));
+			check_child(&s);
+			ret = 127;
+			goto out;
+		}
+	}
+	ret = loop(&s);
+	if (ret)
+		goto out;
+	ring_buffer__consume(s.rb);
+	sync_all(&s);
+	if (o->mode == MODE_REPORT || o->mode == MODE_RUN)
+		print_summary(&s);
+	if (o->mode == MODE_TRACE && s.probes.skel->bss->stats.lost_events)
+		fprintf(stderr, "memlockacct: %" PRIu64 " events lost (ring "
+				"buffer full); totals are still exact\n",
+			(uint64_t)s.probes.skel->bss->stats.lost_events);
+	if (o->mode == MODE_RUN)
+		ret = s.child_status;
+out:
+	if (s.child && !s.child_done) {
+		if (go_fd >= 0 && ret)
+			kill(s.child, SIGKILL);
+		waitpid(s.child, NULL, 0);
+	}
+	if (go_fd >= 0)
+		close(go_fd);
+	if (exec_err_fd >= 0)
+		close(exec_err_fd);
+	ring_buffer__free(s.rb);
+	probes_stop(&s.probes);
+	model_free(s.model);
+	close_outputs(&s);
+	return ret;
+}
