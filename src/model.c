@@ -134,17 +134,20 @@ static struct inst_node *inst_get(struct mla_model *m, uint64_t id,
 		return n;
 	p = model_proc(m, tgid, start_ns, true);
 	n = calloc(1, sizeof(*n));
-	if (!p || !n || !tsearch(&n->inst, &m->insts, inst_cmp)) {
-		free(n);
-		return NULL;
-	}
-	n->inst.id = id;
+	if (!p || !n)
+		goto fail;
+	n->inst.id = id; /* the key, before tsearch sees the node */
+	if (!tsearch(&n->inst, &m->insts, inst_cmp))
+		goto fail;
 	m->ninsts++;
 	proc_link(p, &n->inst);
 	if (comm && comm[0])
 		memcpy(p->comm, comm, sizeof(p->comm));
 	p->uid = uid;
 	return n;
+fail:
+	free(n);
+	return NULL;
 }
 
 struct mla_user *model_user(struct mla_model *m, uint32_t uid, bool create)
@@ -158,11 +161,13 @@ struct mla_user *model_user(struct mla_model *m, uint32_t uid, bool create)
 	if (!create)
 		return NULL;
 	n = calloc(1, sizeof(*n));
-	if (!n || !tsearch(&n->user, &m->users, user_cmp)) {
+	if (!n)
+		return NULL;
+	n->user.uid = uid;
+	if (!tsearch(&n->user, &m->users, user_cmp)) {
 		free(n);
 		return NULL;
 	}
-	n->user.uid = uid;
 	m->nusers++;
 	return &n->user;
 }

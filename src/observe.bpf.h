@@ -420,6 +420,12 @@ observe_mm(struct mm_struct *mm, const struct mla_cause *c, bool create)
 	if (!st) {
 		if (!locked && !pinned && !create)
 			return NULL;
+		/*
+		 * exit_mmap releases the mmap lock after its tracepoint took
+		 * the entry away: a dying mm (no users) is not a new one.
+		 */
+		if (!BPF_CORE_READ(mm, mm_users.counter))
+			return NULL;
 		st = mm_stat_create(mm, locked, pinned, false);
 		if (!st)
 			return NULL;

@@ -184,6 +184,7 @@ struct json_object *event_json(const struct out_opts *o,
 	jadd(j, "tid", jint(e->pid));
 	jadd(j, "comm", jstr(comm_of(e->comm, comm)));
 	jadd(j, "uid", jint(e->uid));
+	jadd(j, "start_boottime_ns", jint(e->start_ns));
 	if (e->cur_tgid != e->tgid)
 		jadd(j, "by_pid", jint(e->cur_tgid));
 	jadd(j, "cause", jstr(event_cause(e, cause, sizeof(cause))));

@@ -178,9 +178,10 @@ static void harvest_users(struct session *s)
 
 /*
  * The command itself went into the tree from /proc, whose start time has
- * clock-tick resolution: match it to the process the BPF side knows.
+ * clock-tick resolution: match it to the process the BPF side knows, and
+ * only when there is none (it never charged anything) make one up.
  */
-static struct mla_proc *tree_root(struct session *s, __u32 tgid)
+static struct mla_proc *tree_root(struct session *s, __u32 tgid, bool create)
 {
 	uint64_t tick = 1000000000ULL / sysconf(_SC_CLK_TCK);
 	struct mla_proc **pv, *found = NULL;
@@ -191,10 +192,12 @@ static struct mla_proc *tree_root(struct session *s, __u32 tgid)
 		    pv[i]->start_ns / tick == s->child_start / tick)
 			found = pv[i];
 	free(pv);
-	return found ? found : model_proc(s->model, tgid, s->child_start, true);
+	if (!found && create)
+		found = model_proc(s->model, tgid, s->child_start, true);
+	return found;
 }
 
-static void harvest_tree(struct session *s)
+static void harvest_tree(struct session *s, bool final)
 {
 	int fd = bpf_map__fd(s->probes.skel->maps.tree);
 	__u32 key, next, *prev = NULL;
@@ -208,7 +211,7 @@ static void harvest_tree(struct session *s)
 		if (bpf_map_lookup_elem(fd, &key, &start))
 			continue;
 		p = start ? model_proc(s->model, key, start, true) :
-			    tree_root(s, key);
+			    tree_root(s, key, final);
 		if (!p)
 			continue;
 		p->in_tree = true;
@@ -217,13 +220,13 @@ static void harvest_tree(struct session *s)
 	}
 }
 
-static void harvest(struct session *s)
+static void harvest(struct session *s, bool final)
 {
 	harvest_dead(s);
 	harvest_live(s);
 	harvest_users(s);
 	if (s->o->probes.filter_tree)
-		harvest_tree(s);
+		harvest_tree(s, final);
 }
 
 /* Compare each live process with the kernel's own VmLck and VmPin. */
@@ -263,10 +266,10 @@ static int reconcile(struct session *s)
 }
 
 /* Harvest and reconcile; a change racing the two shows as drift: retry. */
-static void sync_all(struct session *s)
+static void sync_all(struct session *s, bool final)
 {
 	for (int tries = 0; tries < 3; tries++) {
-		harvest(s);
+		harvest(s, final);
 		if (!reconcile(s))
 			break;
 		usleep(20000);
@@ -466,7 +469,7 @@ static int loop(struct session *s)
 			check_child(s);
 			if (s->child_done) {
 				ring_buffer__consume(s->rb);
-				harvest(s);
+				harvest(s, false);
 				if (!tree_alive(s))
 					break;
 			}
@@ -475,9 +478,9 @@ static int loop(struct session *s)
 		}
 		if (now - last_sync >= HARVEST_NS) {
 			if (s->o->mode == MODE_TOP || s->o->mode == MODE_REPORT)
-				sync_all(s);
+				sync_all(s, false);
 			else
-				harvest(s);
+				harvest(s, false);
 			last_sync = now;
 		}
 		if (s->o->mode == MODE_TOP &&
@@ -568,7 +571,7 @@ int session_run(struct session_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	s.start_mono = mono_ns();
-	harvest(&s); /* the baseline */
+	harvest(&s, false); /* the baseline */
 	if (o->ready_file)
 		write_ready_file(o->ready_file);
 	if (o->mode == MODE_TRACE) {
@@ -595,7 +598,7 @@ int session_run(struct session_opts *o)
 	if (ret)
 		goto out;
 	ring_buffer__consume(s.rb);
-	sync_all(&s);
+	sync_all(&s, true);
 	if (o->mode == MODE_REPORT || o->mode == MODE_RUN)
 		print_summary(&s);
 	if (o->mode == MODE_TRACE && s.probes.skel->bss->stats.lost_events)

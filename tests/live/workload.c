@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The live test's workload: every way a process changes mm->locked_vm
+ * without special hardware. Each step prints one JSON line with the
+ * kernel's own VmLck/VmPin (from /proc/self/status) before and after, and
+ * CLOCK_BOOTTIME stamps around it, so a test can match the tool's events
+ * to the step and its numbers to the kernel's.
+ *
+ * No malloc after start-up, and output through write(2) from a static
+ * buffer: nothing the workload does between steps may change VmLck.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KIB 1024UL
+#define MIB (1024 * KIB)
+
+static char out[512];
+static char status[8192];
+
+struct counters {
+	long vmlck, vmpin;
+};
+
+static long field(const char *key)
+{
+	const char *p = strstr(status, key);
+
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+static struct counters read_counters(void)
+{
+	struct counters c;
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	status[n > 0 ? n : 0] = '\0';
+	c.vmlck = field("VmLck:");
+	c.vmpin = field("VmPin:");
+	return c;
+}
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void emit(const char *step, const char *source, struct counters a,
+		 struct counters b, unsigned long long t0,
+		 unsigned long long t1, int ret)
+{
+	int n = snprintf(out, sizeof(out),
+			 "{\"step\":\"%s\",\"pid\":%d,\"source\":\"%s\","
+			 "\"t0\":%llu,\"t1\":%llu,\"ret\":%d,"
+			 "\"vmlck_before\":%ld,\"vmlck_after\":%ld,"
+			 "\"vmpin_before\":%ld,\"vmpin_after\":%ld}\n",
+			 step, getpid(), source, t0, t1, ret, a.vmlck, b.vmlck,
+			 a.vmpin, b.vmpin);
+
+	if (write(STDOUT_FILENO, out, n) != n)
+		_exit(3);
+}
+
+/* Run @op as one step; its return value is recorded (0 or -errno). */
+#define STEP(name, source, op)                                          \
+	do {                                                            \
+		struct counters a_ = read_counters();                   \
+		unsigned long long t0_ = now_ns();                      \
+		int r_ = (op);                                          \
+		unsigned long long t1_ = now_ns();                      \
+		emit(name, source, a_, read_counters(), t0_, t1_, r_);  \
+	} while (0)
+
+static int rc(long r)
+{
+	return r < 0 ? -errno : 0;
+}
+
+static void *map_anon(size_t len, int extra)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | extra, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		_exit(2);
+	}
+	return p;
+}
+
+static char *g_map; /* results of steps, for the next ones */
+static char *g_moved;
+
+static int do_mmap_locked(void)
+{
+	g_map = mmap(NULL, 1 * MIB, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	return g_map == MAP_FAILED ? -errno : 0;
+}
+
+static int do_mremap_grow(char *area)
+{
+	g_moved = mremap(area, 256 * KIB, 512 * KIB, MREMAP_MAYMOVE);
+	return g_moved == MAP_FAILED ? -errno : 0;
+}
+
+static int do_mremap_move(char *area, char *target)
+{
+	void *p = mremap(area, 512 * KIB, 512 * KIB,
+			 MREMAP_MAYMOVE | MREMAP_FIXED, target);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+static int do_fork_child(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char *buf = map_anon(64 * KIB, 0);
+
+		STEP("child_mlock", "mlock", rc(mlock(buf, 64 * KIB)));
+		_exit(0); /* exits holding 64 KiB locked */
+	}
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? 0 : -ECHILD;
+}
+
+static int after_exec(void)
+{
+	char *buf = map_anon(128 * KIB, 0);
+
+	STEP("exec_done", "none", 0);
+	STEP("mlock_after_exec", "mlock", rc(mlock(buf, 128 * KIB)));
+	return 0; /* exit holding 128 KiB */
+}
+
+int main(int argc, char **argv)
+{
+	char *a, *b, *c, *target;
+	void *brk0;
+
+	if (argc > 1 && !strcmp(argv[1], "--after-exec"))
+		return after_exec();
+
+	a = map_anon(1 * MIB, 0);
+	/* a reserved place for mremap to move to: MREMAP_FIXED replaces it */
+	target = mmap(NULL, 2 * MIB, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (target == MAP_FAILED)
+		return 2;
+	brk0 = sbrk(0);
+
+	STEP("start", "none", 0);
+	STEP("mlock", "mlock", rc(mlock(a, 1 * MIB)));
+	STEP("munlock", "mlock", rc(munlock(a, 1 * MIB)));
+	STEP("mlock2_onfault", "mlock",
+	     rc(syscall(SYS_mlock2, a, 1 * MIB, 1 /* MLOCK_ONFAULT */)));
+	STEP("munlock_onfault", "mlock", rc(munlock(a, 1 * MIB)));
+	STEP("mlockall", "mlock", rc(mlockall(MCL_CURRENT | MCL_FUTURE)));
+	STEP("mmap_after_mlockall", "mlock",
+	     (b = mmap(NULL, 512 * KIB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED ?
+		     -errno : 0);
+	STEP("brk_after_mlockall", "mlock",
+	     sbrk(256 * KIB) == (void *)-1 ? -errno : 0);
+	STEP("brk_shrink", "mlock", brk(brk0) ? -errno : 0);
+	STEP("munlockall", "mlock", rc(munlockall()));
+	STEP("mmap_locked", "mlock", do_mmap_locked());
+	STEP("munmap_partial", "mlock",
+	     rc(munmap(g_map + 256 * KIB, 256 * KIB)));
+	STEP("mmap_locked_small", "mlock",
+	     (c = mmap(NULL, 256 * KIB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0)) ==
+			     MAP_FAILED ?
+		     -errno :
+		     0);
+	STEP("mremap_grow", "mlock", do_mremap_grow(c));
+	STEP("mremap_move", "mlock", do_mremap_move(g_moved, target));
+	STEP("fork", "none", do_fork_child());
+	(void)b;
+	/* exec drops the old mm; the new image continues in after_exec() */
+	{
+		struct counters before = read_counters();
+		unsigned long long t0 = now_ns();
+
+		emit("exec", "mlock", before, before, t0, t0, 0);
+	}
+	execl("/proc/self/exe", argv[0], "--after-exec", (char *)NULL);
+	perror("exec");
+	return 1;
+}
