@@ -66,7 +66,7 @@ help:
 	@echo 'make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)'
 	@echo 'make format|lint'
 
-$(OUTPUT) $(OUTPUT)/static $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/static:
 	$(Q)mkdir -p $@
 
 # ---- BPF -------------------------------------------------------------------
@@ -96,7 +96,7 @@ memlockacct: $(APP_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(DEP_LIBS) -o $@
 
 # For the test VMs: no shared libraries in the guest.
-STATIC_LIBS := -Wl,-Bstatic -lbpf -ljson-c -lelf -lz -Wl,-Bdynamic
+STATIC_LIBS := -lbpf -ljson-c -lelf -lz
 static: $(OUTPUT)/static/memlockacct
 $(OUTPUT)/static/memlockacct: $(patsubst src/%.c,src/%.c,$(LIB_SRCS) src/main.c) $(SKEL) | $(OUTPUT)/static
 	$(call msg,STATIC,$@)

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Compare memlockacct's output with the kernel's own numbers.
+
+A scenario program prints one JSON line per step: the step's pid, the
+CLOCK_BOOTTIME window [t0, t1] it ran in, and /proc/self/status VmLck and
+VmPin (KiB) before and after it. The tool's `run --json` summary and its
+`--events` JSON Lines are checked against those, exactly.
+
+Assertions are grouped into tests (a step, a process); a test passes when
+all its assertions hold. Each test yields (ok, name, message).
+"""
+import json
+
+
+def load_steps(text):
+    """Step lines of a scenario's output (other lines are ignored)."""
+    steps = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith('{"step"'):
+            steps.append(json.loads(line))
+    return steps
+
+
+def load_events(text):
+    return [json.loads(l) for l in text.splitlines() if l.strip()]
+
+
+class Checks:
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.tests = {}  # name -> list of failure messages, in order
+
+    def check(self, test, ok, message=""):
+        fails = self.tests.setdefault(f"{self.prefix}{test}", [])
+        if not ok:
+            fails.append(message)
+        return ok
+
+    def equal(self, test, what, got, want):
+        return self.check(test, got == want,
+                          f"{what}: got {got!r}, want {want!r}")
+
+    @property
+    def results(self):
+        return [(not fails, name, "; ".join(fails))
+                for name, fails in self.tests.items()]
+
+
+COUNTERS = (("locked_vm", "vmlck"), ("pinned_vm", "vmpin"))
+
+
+def check_steps(c, steps, events):
+    """Each step's events add up to the kernel's change, from the right source."""
+    for s in steps:
+        window = [e for e in events
+                  if e.get("type") == "change" and e["pid"] == s["pid"]
+                  and s["t0"] <= e["ts_ns"] <= s["t1"]]
+        for counter, key in COUNTERS:
+            mine = [e for e in window if e["counter"] == counter]
+            want = s[f"{key}_after"] - s[f"{key}_before"]
+            got = sum(e["delta_kib"] for e in mine)
+            test = f"step {s['step']} (pid {s['pid']})"
+            c.equal(test, f"{counter} delta_kib", got, want)
+            if counter != "locked_vm" or not want:
+                continue
+            sources = sorted({e["source"] for e in mine})
+            c.equal(test, "source", sources, [s["source"]])
+
+
+def check_processes(c, steps, summary):
+    """Peaks, finals, drift and sources per process, against /proc."""
+    procs = {p["pid"]: p for p in summary["processes"]}
+    by_pid = {}
+    for s in steps:
+        by_pid.setdefault(s["pid"], []).append(s)
+    for pid, ss in sorted(by_pid.items()):
+        p = procs.get(pid)
+        test = f"process {pid} peaks, finals, drift"
+        if not c.check(test, p is not None, "not in the summary"):
+            continue
+        for counter, key in COUNTERS:
+            values = [s[f"{key}_before"] for s in ss] + \
+                     [s[f"{key}_after"] for s in ss]
+            c.equal(test, f"{counter} peak_kib",
+                    p[counter]["peak_kib"], max(values))
+            c.equal(test, f"{counter} final_kib",
+                    p[counter]["final_kib"], ss[-1][f"{key}_after"])
+            c.equal(test, f"{counter} drift_kib", p[counter]["drift_kib"], 0)
+            total = sum(v["final_kib"] for v in
+                        p[counter]["by_source"].values())
+            c.equal(test, f"{counter} by_source sum", total,
+                    p[counter]["final_kib"])
+        c.equal(test, "drift_kib", p["drift_kib"], 0)
+
+
+def check_summary(c, summary):
+    test = "nothing lost"
+    c.equal(test, "lost_events", summary["lost_events"], 0)
+    c.equal(test, "dropped", summary["dropped"],
+            {"mms": 0, "exited_mms": 0, "users": 0})

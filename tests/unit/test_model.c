@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The accounting model, fed synthetic event streams and map snapshots. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "model.h"
+
+#define TGID 4242
+#define START 1000000000ULL
+
+static struct mla_event change(uint64_t mm_id, int counter, int source,
+			       int64_t delta, uint64_t value, uint64_t seq)
+{
+	struct mla_event e = {
+		.type = MLA_EV_CHANGE,
+		.mm_id = mm_id,
+		.tgid = TGID,
+		.cur_tgid = TGID,
+		.start_ns = START,
+		.counter = counter,
+		.source = source,
+		.delta = delta,
+		.value = value,
+		.seq = seq,
+	};
+
+	strcpy(e.comm, "qemu-system-x86");
+	return e;
+}
+
+static struct mla_event gone(uint64_t mm_id, int cause, uint64_t locked)
+{
+	struct mla_event e = {
+		.type = MLA_EV_MM_GONE,
+		.mm_id = mm_id,
+		.tgid = TGID,
+		.start_ns = START,
+		.cause = cause,
+		.value = locked,
+	};
+
+	return e;
+}
+
+static struct mla_proc *the_proc(struct mla_model *m)
+{
+	struct mla_proc *p = model_proc(m, TGID, START, false);
+
+	assert_non_null(p);
+	return p;
+}
+
+static void test_mlock_munlock(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e;
+	struct mla_proc *p;
+
+	e = change(1, MLA_LOCKED_VM, MLA_SRC_MLOCK, 256, 256, 1);
+	model_apply_event(m, &e);
+	e = change(1, MLA_LOCKED_VM, MLA_SRC_MLOCK, -64, 192, 2);
+	model_apply_event(m, &e);
+	p = the_proc(m);
+	assert_int_equal(proc_final(p, MLA_LOCKED_VM), 192);
+	assert_int_equal(proc_peak(p, MLA_LOCKED_VM), 256);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_MLOCK), 192);
+	assert_int_equal(proc_final(p, MLA_PINNED_VM), 0);
+	assert_string_equal(p->comm, "qemu-system-x86");
+	model_free(m);
+}
+
+/* mlock 8 MiB, then VFIO maps 12 MiB of which 4 overlap: 20 MiB charged. */
+static void test_double_charge_two_sources(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e;
+	struct mla_proc *p;
+
+	e = change(7, MLA_LOCKED_VM, MLA_SRC_MLOCK, 2048, 2048, 1);
+	model_apply_event(m, &e);
+	e = change(7, MLA_LOCKED_VM, MLA_SRC_VFIO, 3072, 5120, 2);
+	model_apply_event(m, &e);
+	p = the_proc(m);
+	assert_int_equal(proc_final(p, MLA_LOCKED_VM), 5120);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_MLOCK), 2048);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_VFIO), 3072);
+	model_free(m);
+}
+
+/* A snapshot of the map is authoritative; events it already holds are skipped. */
+static void test_snapshot_then_stale_events(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_mm_stat st = {
+		.id = 3, .seq = 2, .tgid = TGID, .start_ns = START,
+		.seen = { 300, 0 }, .peak = { 300, 0 },
+	};
+	struct mla_event e;
+	struct mla_proc *p;
+
+	st.by_src[MLA_LOCKED_VM][MLA_SRC_MLOCK] = 300;
+	model_sync_mm(m, &st);
+	/* events 1 and 2 are in the snapshot already: no double count */
+	e = change(3, MLA_LOCKED_VM, MLA_SRC_MLOCK, 100, 100, 1);
+	model_apply_event(m, &e);
+	e = change(3, MLA_LOCKED_VM, MLA_SRC_MLOCK, 200, 300, 2);
+	model_apply_event(m, &e);
+	/* event 3 is news */
+	e = change(3, MLA_LOCKED_VM, MLA_SRC_MLOCK, -300, 0, 3);
+	model_apply_event(m, &e);
+	p = the_proc(m);
+	assert_int_equal(proc_final(p, MLA_LOCKED_VM), 0);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_MLOCK), 0);
+	assert_int_equal(proc_peak(p, MLA_LOCKED_VM), 300);
+	model_free(m);
+}
+
+/* exec replaces the mm: what the old one held is no longer the process's. */
+static void test_exec_then_exit(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e;
+	struct mla_proc *p;
+
+	e = change(1, MLA_LOCKED_VM, MLA_SRC_MLOCK, 1000, 1000, 1);
+	model_apply_event(m, &e);
+	e = gone(1, MLA_CAUSE_EXEC, 1000);
+	model_apply_event(m, &e);
+	p = the_proc(m);
+	assert_int_equal(proc_final(p, MLA_LOCKED_VM), 0);
+	assert_int_equal(proc_peak(p, MLA_LOCKED_VM), 1000);
+	assert_false(p->exited);
+
+	e = change(2, MLA_LOCKED_VM, MLA_SRC_MLOCK, 32, 32, 1);
+	model_apply_event(m, &e);
+	assert_int_equal(proc_final(p, MLA_LOCKED_VM), 32);
+	e = gone(2, MLA_CAUSE_EXIT, 32);
+	model_apply_event(m, &e);
+	/* exited: the final value is the one held just before exit */
+	assert_true(p->exited);
+	assert_int_equal(proc_final(p, MLA_LOCKED_VM), 32);
+	assert_int_equal(proc_current(p)->truth[MLA_LOCKED_VM], 32);
+	model_free(m);
+}
+
+/* A reused PID is another process: its figures never merge. */
+static void test_pid_reuse(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e = change(1, MLA_LOCKED_VM, MLA_SRC_MLOCK, 10, 10, 1);
+	struct mla_proc **pv;
+
+	model_apply_event(m, &e);
+	e = change(2, MLA_LOCKED_VM, MLA_SRC_MLOCK, 5, 5, 1);
+	e.start_ns = START + 1;
+	model_apply_event(m, &e);
+	assert_int_equal(model_procs(m, &pv), 2);
+	assert_int_equal(proc_final(pv[0], MLA_LOCKED_VM), 10);
+	assert_int_equal(proc_final(pv[1], MLA_LOCKED_VM), 5);
+	free(pv);
+	model_free(m);
+}
+
+static void test_user_buckets_and_shares(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e = change(5, MLA_USER_LOCKED, MLA_SRC_IO_URING, 16, 16, 1);
+	struct mla_user *u;
+	struct mla_proc *p;
+
+	e.uid = 1000;
+	e.useq = 1;
+	model_apply_event(m, &e);
+	e = change(5, MLA_USER_SHM, MLA_SRC_SHM, 512, 512, 2);
+	e.uid = 1000;
+	e.useq = 2;
+	model_apply_event(m, &e);
+	u = model_user(m, 1000, false);
+	assert_non_null(u);
+	assert_int_equal(u->seen[0], 16);
+	assert_int_equal(u->seen[1], 512);
+	assert_int_equal(u->by_src[0][MLA_SRC_IO_URING], 16);
+	p = the_proc(m);
+	assert_int_equal(proc_user_share(p, 0, MLA_SRC_IO_URING), 16);
+	assert_int_equal(proc_user_share(p, 1, MLA_SRC_SHM), 512);
+	assert_int_equal(proc_user_peak(p, 1), 512);
+	model_free(m);
+}
+
+static void test_failures_are_kept(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e = { .type = MLA_EV_FAILURE, .tgid = TGID,
+			       .start_ns = START, .ret = -12, .request = 9 };
+	const struct mla_failure *f;
+
+	model_apply_event(m, &e);
+	model_apply_event(m, &e);
+	assert_int_equal(model_failures(m, &f), 2);
+	assert_int_equal(f[1].ev.request, 9);
+	assert_int_equal(the_proc(m)->nfailures, 2);
+	model_free(m);
+}
+
+/* What a process held before the tool started, split by inference. */
+static void test_infer_preexisting(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_mm_stat st = {
+		.id = 9, .tgid = TGID, .start_ns = START,
+		.seen = { 3000, 0 }, .flags = MLA_MM_SEEDED,
+	};
+	struct mla_inst *inst;
+	struct mla_proc *p;
+
+	st.by_src[MLA_LOCKED_VM][MLA_SRC_PREEXISTING] = 3000;
+	inst = model_sync_mm(m, &st);
+	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_MLOCK, 1000);
+	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, 5000); /* capped */
+	p = the_proc(m);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_MLOCK), 1000);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_VFIO), 2000);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_PREEXISTING), 0);
+	assert_int_equal(proc_inferred(p, MLA_LOCKED_VM, MLA_SRC_VFIO), 2000);
+	/* a later snapshot keeps the inference */
+	model_sync_mm(m, &st);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_VFIO), 2000);
+	model_free(m);
+}
+
+static void test_reconcile_drift(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e = change(1, MLA_PINNED_VM, MLA_SRC_RDMA, 40, 40, 1);
+	uint64_t kernel[2] = { 0, 50 };
+	struct mla_proc *p;
+
+	model_apply_event(m, &e);
+	p = the_proc(m);
+	model_reconcile(p, kernel);
+	assert_true(p->reconciled);
+	assert_int_equal(p->drift[MLA_PINNED_VM], -10);
+	assert_int_equal(p->drift[MLA_LOCKED_VM], 0);
+	model_free(m);
+}
+
+static void test_run_tree_membership(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e = { .type = MLA_EV_PROCESS, .tgid = 77,
+			       .start_ns = 5 };
+
+	strcpy(e.comm, "child");
+	model_apply_event(m, &e);
+	assert_true(model_proc(m, 77, 5, false)->in_tree);
+	model_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mlock_munlock),
+		cmocka_unit_test(test_double_charge_two_sources),
+		cmocka_unit_test(test_snapshot_then_stale_events),
+		cmocka_unit_test(test_exec_then_exit),
+		cmocka_unit_test(test_pid_reuse),
+		cmocka_unit_test(test_user_buckets_and_shares),
+		cmocka_unit_test(test_failures_are_kept),
+		cmocka_unit_test(test_infer_preexisting),
+		cmocka_unit_test(test_reconcile_drift),
+		cmocka_unit_test(test_run_tree_membership),
+	};
+
+	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+}
