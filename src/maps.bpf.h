@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Maps and globals shared by the BPF objects that are linked into one
- * skeleton. portable.bpf.c defines them (MLA_OWNER); the others see externs.
+ * skeleton. observe.bpf.c defines them (MLA_OWNER); the others see externs.
  */
 #ifndef MLA_MAPS_BPF_H
 #define MLA_MAPS_BPF_H

@@ -106,6 +106,7 @@ struct mla_mm_stat {
 	__s64 by_src[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
 	/* this process's share of the per-user buckets */
 	__s64 user_by_src[MLA_NR_USER_COUNTERS][MLA_NR_SOURCES];
+	__s64 user_total[MLA_NR_USER_COUNTERS]; /* sum of user_by_src rows */
 	__u64 user_peak[MLA_NR_USER_COUNTERS];
 	__u32 tgid;
 	__u32 uid;

@@ -14,7 +14,6 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-#define MLA_OWNER
 #include "observe.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -88,7 +87,7 @@ static __always_inline void syscall_failure(const struct mla_cause *c, long ret,
 		bpf_map_delete_elem(&failed_tids, &tid);
 		return;
 	}
-	emit_failure(c, &r);
+	mla_emit_failure(c, &r);
 }
 
 static __always_inline int mmap_write_released(struct mm_struct *mm)

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshot-and-diff accounting, shared by both tiers (see observe.bpf.h).
+ *
+ * The entry points are global BPF functions: the verifier checks each once
+ * per program instead of once per call site, which keeps loading fast.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+/* the maps and globals of the whole skeleton are defined here */
+#define MLA_OWNER
+#include "observe.bpf.h"
+
+/*
+ * Create the entry of an mm seen for the first time. Its counters start at 0
+ * (mm_init zeroes them and the start-up iterator seeded every mm that held
+ * anything), unless no iterator ran and the owner predates the tool.
+ */
+static __always_inline struct mla_mm_stat *
+mm_stat_create(struct mm_struct *mm, __u64 locked, __u64 pinned, bool seed)
+{
+	__u64 key = (__u64)mm;
+	__u32 zero = 0;
+	struct mla_mm_stat *st = bpf_map_lookup_elem(&scratch, &zero);
+	struct task_struct *owner;
+	long err;
+
+	if (!st)
+		return NULL;
+	__builtin_memset(st, 0, sizeof(*st));
+	owner = mm_owner(mm);
+	stat_identity(st, owner);
+	if (!seed && lazy_baseline && owner && st->start_ns < tool_start_ns)
+		seed = true;
+	if (seed) {
+		st->seen[MLA_LOCKED_VM] = locked;
+		st->seen[MLA_PINNED_VM] = pinned;
+		st->peak[MLA_LOCKED_VM] = locked;
+		st->peak[MLA_PINNED_VM] = pinned;
+		st->by_src[MLA_LOCKED_VM][MLA_SRC_PREEXISTING] = locked;
+		st->by_src[MLA_PINNED_VM][MLA_SRC_PREEXISTING] = pinned;
+		st->flags |= MLA_MM_SEEDED;
+	}
+	err = bpf_map_update_elem(&mms, &key, st, BPF_NOEXIST);
+	if (!err)
+		hint_add(key, 1);
+	else if (err != -17 /* EEXIST: another CPU made it */)
+		stat_inc(&stats.dropped_mms);
+	return bpf_map_lookup_elem(&mms, &key);
+}
+
+/* The source a decrement of unknown origin undoes: the largest holder. */
+static __always_inline __u32 largest_holder(const __s64 *row)
+{
+	__u32 best = MLA_SRC_OTHER;
+	__s64 max = 0;
+
+	for (int i = 0; i < MLA_NR_SOURCES; i++) {
+		if (row[i] > max) {
+			max = row[i];
+			best = i;
+		}
+	}
+	return best;
+}
+
+/* Which subsystem owns a change of @counter made by @c. */
+static __always_inline __u32 source_for(const struct mla_cause *c, int counter,
+				       __s64 delta, const __s64 *row)
+{
+	if (c->has_source)
+		return c->source;
+	if (c->kind == MLA_CAUSE_SYSCALL || c->kind == MLA_CAUSE_FOREIGN) {
+		switch (c->nr) {
+		case MLA_NR_mlock:
+		case MLA_NR_mlock2:
+		case MLA_NR_munlock:
+		case MLA_NR_mlockall:
+		case MLA_NR_munlockall:
+		case MLA_NR_brk:
+		case MLA_NR_mremap:
+			return MLA_SRC_MLOCK;
+		case MLA_NR_mmap:
+		case MLA_NR_munmap:
+			/* only perf_mmap charges pinned_vm or the user here */
+			return counter == MLA_LOCKED_VM ? MLA_SRC_MLOCK
+							: MLA_SRC_PERF;
+		case MLA_NR_ioctl:
+			return ioctl_source(c->cmd);
+		case MLA_NR_io_uring_setup:
+		case MLA_NR_io_uring_enter:
+		case MLA_NR_io_uring_register:
+			return MLA_SRC_IO_URING;
+		case MLA_NR_shmget:
+		case MLA_NR_shmctl:
+			return MLA_SRC_SHM;
+		}
+	}
+	if (c->kind == MLA_CAUSE_FAULT && counter == MLA_LOCKED_VM)
+		return MLA_SRC_MLOCK; /* a VM_LOCKED stack grew */
+	if (delta < 0 && row)
+		return largest_holder(row);
+	return MLA_SRC_OTHER;
+}
+
+static __always_inline void emit_change(const struct mla_mm_stat *st,
+					const struct mla_cause *c, int counter,
+					__u8 source, __s64 delta, __u64 value,
+					__u64 seq)
+{
+	struct mla_event *e;
+
+	stat_inc(&stats.events);
+	if (!event_wanted(st->tgid))
+		return;
+	e = event_new(MLA_EV_CHANGE);
+	if (!e)
+		return;
+	event_owner(e, st);
+	event_cause(e, c);
+	e->counter = counter;
+	e->source = source;
+	e->delta = delta;
+	e->value = value;
+	e->seq = seq;
+	if (e->cur_tgid == st->tgid)
+		event_limit(e);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Charge the difference between @value and what @st last saw. */
+static __always_inline void account(struct mla_mm_stat *st,
+				    const struct mla_cause *c, int counter,
+				    __u64 value)
+{
+	__u64 old;
+	__s64 delta;
+	__u32 src;
+
+	if (counter < 0 || counter >= MLA_NR_MM_COUNTERS)
+		return;
+	if (st->seen[counter] == value)
+		return;
+	old = __sync_lock_test_and_set(&st->seen[counter], value);
+	delta = (__s64)(value - old);
+	if (!delta)
+		return;
+	src = source_for(c, counter, delta, st->by_src[counter]);
+	if (src >= MLA_NR_SOURCES)
+		src = MLA_SRC_OTHER;
+	barrier_var(src); /* index with the checked copy, for the verifier */
+	__sync_fetch_and_add(&st->by_src[counter][src], delta);
+	if (value > st->peak[counter])
+		st->peak[counter] = value;
+	emit_change(st, c, counter, src, delta, value,
+		    __sync_fetch_and_add(&st->seq, 1) + 1);
+}
+
+/*
+ * Observe @mm's counters. @create: make an entry even when both are zero
+ * (for a process whose only charges are to its user's buckets).
+ */
+static __always_inline struct mla_mm_stat *
+observe_mm_entry(struct mm_struct *mm, const struct mla_cause *c, bool create)
+{
+	__u64 key = (__u64)mm;
+	__u64 locked, pinned;
+	struct mla_mm_stat *st;
+
+	if (!mm)
+		return NULL;
+	locked = mm_locked_vm(mm);
+	pinned = mm_pinned_vm(mm);
+	if (!locked && !pinned && !create && !hint_maybe_tracked(key))
+		return NULL;
+	st = bpf_map_lookup_elem(&mms, &key);
+	if (!st) {
+		if (!locked && !pinned && !create)
+			return NULL;
+		/*
+		 * exit_mmap releases the mmap lock after its tracepoint took
+		 * the entry away: a dying mm (no users) is not a new one.
+		 */
+		if (!BPF_CORE_READ(mm, mm_users.counter))
+			return NULL;
+		st = mm_stat_create(mm, locked, pinned, false);
+		if (!st)
+			return NULL;
+	}
+	account(st, c, MLA_LOCKED_VM, locked);
+	account(st, c, MLA_PINNED_VM, pinned);
+	return st;
+}
+
+int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create)
+{
+	if (!c)
+		return 0;
+	observe_mm_entry((struct mm_struct *)mm, c, create);
+	return 0;
+}
+
+static __always_inline struct mla_user_stat *user_stat_get(__u32 uid,
+							   const __u64 *v)
+{
+	struct mla_user_stat *us = bpf_map_lookup_elem(&users, &uid);
+	struct mla_user_stat fresh = {};
+
+	if (us)
+		return us;
+	/* without the start-up iterator, what is there now predates us */
+	if (lazy_baseline) {
+		for (int i = 0; i < MLA_NR_USER_COUNTERS; i++) {
+			fresh.seen[i] = v[i];
+			fresh.peak[i] = v[i];
+			fresh.by_src[i][MLA_SRC_PREEXISTING] = v[i];
+		}
+	}
+	if (bpf_map_update_elem(&users, &uid, &fresh, BPF_NOEXIST) == -7 /* E2BIG */)
+		stat_inc(&stats.dropped_users);
+	return bpf_map_lookup_elem(&users, &uid);
+}
+
+static __always_inline void emit_user_change(__u32 uid, struct mla_mm_stat *proc,
+					     const struct mla_cause *c,
+					     int counter, __u8 src,
+					     __s64 delta, __u64 value,
+					     __u64 seq, __u64 useq)
+{
+	__u32 tgid = proc ? proc->tgid : bpf_get_current_pid_tgid() >> 32;
+	struct mla_event *e;
+
+	stat_inc(&stats.events);
+	if (!event_wanted(tgid))
+		return;
+	e = event_new(MLA_EV_CHANGE);
+	if (!e)
+		return;
+	if (proc)
+		event_owner(e, proc);
+	else
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->tgid = tgid;
+	e->uid = uid;
+	event_cause(e, c);
+	e->counter = counter;
+	e->source = src;
+	e->delta = delta;
+	e->value = value;
+	e->seq = seq;
+	e->useq = useq;
+	event_limit(e);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * Observe the per-user buckets of current's user. The hint array keeps the
+ * last values per uid slot so the common "nothing changed" case does no
+ * hash lookup.
+ */
+int mla_observe_user(const struct mla_cause *c)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 uid = task_uid(task), slot = uid & 1023;
+	__u64 v[MLA_NR_USER_COUNTERS];
+	struct mla_user_hint *h;
+	struct mla_user_stat *us;
+	struct mla_mm_stat *proc = NULL;
+
+	v[0] = user_locked_vm(BPF_CORE_READ(task, cred, user));
+	v[1] = task_shm_locked(task);
+	h = bpf_map_lookup_elem(&user_hint, &slot);
+	if (!h || !c)
+		return 0;
+	if (h->valid && h->uid == uid && h->seen[0] == v[0] &&
+	    h->seen[1] == v[1])
+		return 0;
+	us = bpf_map_lookup_elem(&users, &uid);
+	if (!us && !v[0] && !v[1])
+		goto out;
+	if (!us)
+		us = user_stat_get(uid, v);
+	if (!us)
+		return 0;
+	for (int i = 0; i < MLA_NR_USER_COUNTERS; i++) {
+		__u64 old, seq = 0, useq;
+		__s64 delta;
+		__u32 src;
+
+		if (us->seen[i] == v[i])
+			continue;
+		old = __sync_lock_test_and_set(&us->seen[i], v[i]);
+		delta = (__s64)(v[i] - old);
+		if (!delta)
+			continue;
+		src = source_for(c, MLA_USER_LOCKED + i, delta, us->by_src[i]);
+		if (src >= MLA_NR_SOURCES)
+			src = MLA_SRC_OTHER;
+		barrier_var(src);
+		__sync_fetch_and_add(&us->by_src[i][src], delta);
+		if (v[i] > us->peak[i])
+			us->peak[i] = v[i];
+		useq = __sync_fetch_and_add(&us->seq, 1) + 1;
+		/* the process's own share of its user's bucket */
+		if (!proc) {
+			__u64 mm = (__u64)BPF_CORE_READ(task, mm);
+
+			/* a call, not inlined: keeps the verifier's work small */
+			mla_observe_mm(mm, c, true);
+			proc = bpf_map_lookup_elem(&mms, &mm);
+		}
+		if (proc) {
+			__s64 share;
+
+			__sync_fetch_and_add(&proc->user_by_src[i][src], delta);
+			share = __sync_add_and_fetch(&proc->user_total[i], delta);
+			if (share > 0 && (__u64)share > proc->user_peak[i])
+				proc->user_peak[i] = share;
+			seq = __sync_fetch_and_add(&proc->seq, 1) + 1;
+		}
+		emit_user_change(uid, proc, c, MLA_USER_LOCKED + i, src, delta,
+				 v[i], seq, useq);
+	}
+out:
+	h->uid = uid;
+	h->seen[0] = v[0];
+	h->seen[1] = v[1];
+	h->valid = 1;
+	return 0;
+}
+
+int mla_emit_failure(const struct mla_cause *c,
+			     const struct mla_refusal *r)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__u64 key = (__u64)mm;
+	struct mla_mm_stat *st = bpf_map_lookup_elem(&mms, &key);
+	struct mla_event *e;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!c || !r || !event_wanted(tgid))
+		return 0;
+	e = event_new(MLA_EV_FAILURE);
+	if (!e)
+		return 0;
+	if (st)
+		event_owner(e, st);
+	else
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->tgid = tgid;
+	e->start_ns = task_start_ns(task);
+	e->uid = task_uid(task);
+	event_cause(e, c);
+	event_limit(e);
+	if (mm) {
+		e->other[MLA_LOCKED_VM] = mm_locked_vm(mm);
+		e->other[MLA_PINNED_VM] = mm_pinned_vm(mm);
+		if (mm_def_locked(mm))
+			e->flags |= MLA_F_DEF_LOCKED;
+	}
+	e->other[MLA_USER_LOCKED] =
+		user_locked_vm(BPF_CORE_READ(task, cred, user));
+	e->other[MLA_USER_SHM] = task_shm_locked(task);
+	e->counter = r->counter;
+	e->source = r->source;
+	e->ret = r->ret;
+	e->value = r->value;
+	e->request = r->request;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
