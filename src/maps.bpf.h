@@ -132,6 +132,13 @@ MLA_DECL struct {
 	__type(value, __u8);
 } failed_tids SEC(".maps");
 
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mla_user_stat);
+} scratch_user SEC(".maps");
+
 /* Configuration, set by the frontend between open and load. */
 MLA_RODATA(__u32, filter_tree, 0);   /* only processes in the tree map */
 MLA_RODATA(__u32, filter_cgroup, 0); /* only tasks in cgroup_filter */

@@ -51,6 +51,7 @@ enum mla_cause_kind {
 	MLA_CAUSE_EXIT,	   /* the mm went away at exit */
 	MLA_CAUSE_KFUNC,   /* precise tier: nr = enum mla_kfunc */
 	MLA_CAUSE_BASELINE,
+	MLA_CAUSE_RESYNC,  /* found by the periodic resync, cause unknown */
 };
 
 /* Precise-tier functions, for MLA_CAUSE_KFUNC and failure checks. */

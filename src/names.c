@@ -216,6 +216,9 @@ const char *cause_str(unsigned int kind, unsigned int nr, uint64_t cmd,
 	case MLA_CAUSE_BASELINE:
 		snprintf(buf, len, "baseline");
 		break;
+	case MLA_CAUSE_RESYNC:
+		snprintf(buf, len, "resync (changed where no hook sees)");
+		break;
 	default:
 		snprintf(buf, len, "unknown");
 	}

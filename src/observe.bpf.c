@@ -207,19 +207,24 @@ static __always_inline struct mla_user_stat *user_stat_get(__u32 uid,
 							   const __u64 *v)
 {
 	struct mla_user_stat *us = bpf_map_lookup_elem(&users, &uid);
-	struct mla_user_stat fresh = {};
+	__u32 zero = 0;
+	struct mla_user_stat *fresh;
 
 	if (us)
 		return us;
+	fresh = bpf_map_lookup_elem(&scratch_user, &zero);
+	if (!fresh)
+		return NULL;
+	__builtin_memset(fresh, 0, sizeof(*fresh));
 	/* without the start-up iterator, what is there now predates us */
 	if (lazy_baseline) {
 		for (int i = 0; i < MLA_NR_USER_COUNTERS; i++) {
-			fresh.seen[i] = v[i];
-			fresh.peak[i] = v[i];
-			fresh.by_src[i][MLA_SRC_PREEXISTING] = v[i];
+			fresh->seen[i] = v[i];
+			fresh->peak[i] = v[i];
+			fresh->by_src[i][MLA_SRC_PREEXISTING] = v[i];
 		}
 	}
-	if (bpf_map_update_elem(&users, &uid, &fresh, BPF_NOEXIST) == -7 /* E2BIG */)
+	if (bpf_map_update_elem(&users, &uid, fresh, BPF_NOEXIST) == -7 /* E2BIG */)
 		stat_inc(&stats.dropped_users);
 	return bpf_map_lookup_elem(&users, &uid);
 }
@@ -257,13 +262,14 @@ static __always_inline void emit_user_change(__u32 uid, struct mla_mm_stat *proc
 }
 
 /*
- * Observe the per-user buckets of current's user. The hint array keeps the
- * last values per uid slot so the common "nothing changed" case does no
- * hash lookup.
+ * Observe the per-user buckets of @task's user (0: current's). The hint
+ * array keeps the last values per uid slot so the common "nothing changed"
+ * case does no hash lookup.
  */
-int mla_observe_user(const struct mla_cause *c)
+int mla_observe_user(__u64 task_addr, const struct mla_cause *c)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *task = task_addr ? (void *)task_addr :
+					       (void *)bpf_get_current_task();
 	__u32 uid = task_uid(task), slot = uid & 1023;
 	__u64 v[MLA_NR_USER_COUNTERS];
 	struct mla_user_hint *h;
@@ -305,7 +311,7 @@ int mla_observe_user(const struct mla_cause *c)
 			us->peak[i] = v[i];
 		useq = __sync_fetch_and_add(&us->seq, 1) + 1;
 		/* the process's own share of its user's bucket */
-		if (!proc) {
+		if (!proc && c->kind != MLA_CAUSE_RESYNC) {
 			__u64 mm = (__u64)BPF_CORE_READ(task, mm);
 
 			/* a call, not inlined: keeps the verifier's work small */

@@ -268,8 +268,8 @@ struct mla_refusal {
 
 /* Observe mm @mm; @create: keep an entry even when it holds nothing. */
 int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create);
-/* Observe the per-user buckets of current's user. */
-int mla_observe_user(const struct mla_cause *c);
+/* Observe the per-user buckets of @task's user (0: current's). */
+int mla_observe_user(__u64 task, const struct mla_cause *c);
 int mla_emit_failure(const struct mla_cause *c,
 			     const struct mla_refusal *r);
 
@@ -281,7 +281,7 @@ static __always_inline void observe_mm(struct mm_struct *mm,
 
 static __always_inline void observe_user(const struct mla_cause *c)
 {
-	mla_observe_user(c);
+	mla_observe_user(0, c);
 }
 
 #endif /* MLA_OBSERVE_BPF_H */

@@ -477,7 +477,30 @@ int sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-/* ---- start-up baseline ------------------------------------------------- */
+/* ---- resync and start-up baseline --------------------------------------- */
+
+/*
+ * Run by the frontend every second and at the end: observe every process
+ * and user from outside, which catches what changed where no hook looks
+ * (a vhost-vdpa write(), io_uring's teardown in a kworker, ...).
+ */
+SEC("iter/task")
+int resync(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct mla_cause c = { .kind = MLA_CAUSE_RESYNC };
+	struct mm_struct *mm;
+
+	if (!task || BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid) ||
+	    (BPF_CORE_READ(task, flags) & MLA_PF_KTHREAD))
+		return 0;
+	task = as_number(task);
+	mm = BPF_CORE_READ(task, mm);
+	if (mm)
+		observe_mm(mm, &c, false);
+	mla_observe_user((__u64)task, &c);
+	return 0;
+}
 
 /*
  * Seed every process that already holds something, so the first report is

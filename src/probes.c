@@ -45,6 +45,7 @@ static const struct probe portable_tpl[] = {
 	  .optional_tp = true },
 	{ .label = "sys_exit_ioctl", .prog = "sys_exit_ioctl" },
 	{ .label = "task iterator (baseline)", .prog = "baseline" },
+	{ .label = "task iterator (resync)", .prog = "resync" },
 };
 
 static const struct probe precise_tpl[] = {
@@ -70,6 +71,8 @@ static const struct probe precise_tpl[] = {
 
 #define N_PORTABLE (sizeof(portable_tpl) / sizeof(portable_tpl[0]))
 #define N_PRECISE (sizeof(precise_tpl) / sizeof(precise_tpl[0]))
+
+static struct probe *probe_named(struct probes *p, const char *prog);
 
 static struct bpf_program *prog_by_name(struct memlockacct *skel,
 					const char *name)
@@ -109,7 +112,8 @@ static void plan_portable(struct probes *p, const struct probes_opts *o,
 		pr->tier = PORTABLE;
 		snprintf(pr->kind, sizeof(pr->kind), "tracepoint");
 		snprintf(pr->target, sizeof(pr->target), "%s", pr->label);
-		if (!strcmp(pr->prog, "baseline")) {
+		if (!strcmp(pr->prog, "baseline") ||
+		    !strcmp(pr->prog, "resync")) {
 			snprintf(pr->kind, sizeof(pr->kind), "iter/task");
 			continue;
 		}
@@ -240,14 +244,13 @@ static struct probe *probe_named(struct probes *p, const char *prog)
 	return NULL;
 }
 
-/* Seed the maps with what every process holds now. */
-static int run_baseline(struct probes *p)
+static int run_iter(struct bpf_program *prog)
 {
 	struct bpf_link *link;
 	char buf[256];
 	int fd;
 
-	link = bpf_program__attach_iter(p->skel->progs.baseline, NULL);
+	link = bpf_program__attach_iter(prog, NULL);
 	if (!link)
 		return -errno;
 	fd = bpf_iter_create(bpf_link__fd(link));
@@ -260,6 +263,15 @@ static int run_baseline(struct probes *p)
 	close(fd);
 	bpf_link__destroy(link);
 	return 0;
+}
+
+int probes_resync(struct probes *p)
+{
+	struct probe *pr = probe_named(p, "resync");
+
+	if (!pr || pr->state != PROBE_ACTIVE)
+		return -EOPNOTSUPP;
+	return run_iter(p->skel->progs.resync);
 }
 
 static int attach_one(struct probes *p, struct probe *pr, char *why, int len)
@@ -290,7 +302,7 @@ static int attach_all(struct probes *p, char *why, int len)
 		struct probe *pr = &p->list[i];
 		int err;
 
-		if (pr->state != PROBE_ACTIVE || !strcmp(pr->prog, "baseline"))
+		if (pr->state != PROBE_ACTIVE || !strcmp(pr->kind, "iter/task"))
 			continue;
 		err = attach_one(p, pr, why, len);
 		if (!err)
@@ -374,16 +386,19 @@ int probes_start(struct probes *p, const struct probes_opts *o, char *why,
 	plan_precise(p, o);
 	p->start_ns = boottime_ns();
 
-	err = load(p, o, why, whylen);
 	iter = probe_named(p, "baseline");
-	if (err && iter->state == PROBE_ACTIVE) {
-		/* iterators need 5.8 and BPF_PROG_TYPE_TRACING: do without */
-		probe_off(iter, "task iterators unsupported here: processes "
+	/* task iterators came with 5.8; bpf_iter__task with them */
+	if (btf__find_by_name_kind(btf, "bpf_iter__task", BTF_KIND_STRUCT) < 0) {
+		probe_off(iter, "no task iterators (Linux < 5.8): processes "
 				"are seeded when first seen%s",
 			  NULL);
+		probe_off(probe_named(p, "resync"),
+			  "no task iterators (Linux < 5.8): changes no hook "
+			  "sees show as drift%s",
+			  NULL);
 		p->lazy_baseline = true;
-		err = load(p, o, why, whylen);
 	}
+	err = load(p, o, why, whylen);
 	if (err)
 		goto fail;
 	if (o->cgroup_fd >= 0) {
@@ -400,7 +415,7 @@ int probes_start(struct probes *p, const struct probes_opts *o, char *why,
 	}
 	/* seed before attaching: entries made later start from zero */
 	if (iter->state == PROBE_ACTIVE) {
-		err = run_baseline(p);
+		err = run_iter(p->skel->progs.baseline);
 		if (err) {
 			snprintf(why, whylen, "the start-up task iterator "
 					      "failed: %s",

@@ -53,6 +53,12 @@ int probes_start(struct probes *p, const struct probes_opts *o, char *why,
 		 int whylen);
 void probes_stop(struct probes *p);
 
+/*
+ * Observe every process and user from the frontend's side, for what
+ * changed where no hook sees. -EOPNOTSUPP without task iterators.
+ */
+int probes_resync(struct probes *p);
+
 /* The `features` table. */
 void probes_print(const struct probes *p, FILE *out, bool json);
 

@@ -22,6 +22,7 @@
 
 #define POLL_MS 50
 #define HARVEST_NS 250000000ULL /* exited mms leave the dead map this often */
+#define RESYNC_NS 1000000000ULL
 
 struct session {
 	struct session_opts *o;
@@ -269,6 +270,8 @@ static int reconcile(struct session *s)
 static void sync_all(struct session *s, bool final)
 {
 	for (int tries = 0; tries < 3; tries++) {
+		probes_resync(&s->probes);
+		ring_buffer__consume(s->rb);
 		harvest(s, final);
 		if (!reconcile(s))
 			break;
@@ -448,7 +451,7 @@ static int add_to_tree(struct session *s, pid_t pid)
 
 static int loop(struct session *s)
 {
-	uint64_t last_sync = 0, last_top = 0, deadline = 0;
+	uint64_t last_sync = 0, last_top = 0, last_resync = 0, deadline = 0;
 	int refreshes = 0;
 
 	if (s->o->duration_s > 0)
@@ -481,6 +484,10 @@ static int loop(struct session *s)
 				sync_all(s, false);
 			else
 				harvest(s, false);
+			if (now - last_resync >= RESYNC_NS) {
+				probes_resync(&s->probes);
+				last_resync = now;
+			}
 			last_sync = now;
 		}
 		if (s->o->mode == MODE_TOP &&

@@ -1,107 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The live test's workload: every way a process changes mm->locked_vm
- * without special hardware. Each step prints one JSON line with the
- * kernel's own VmLck/VmPin (from /proc/self/status) before and after, and
- * CLOCK_BOOTTIME stamps around it, so a test can match the tool's events
- * to the step and its numbers to the kernel's.
- *
- * No malloc after start-up, and output through write(2) from a static
- * buffer: nothing the workload does between steps may change VmLck.
+ * without special hardware, one step each (see tests/lib/scenario.h).
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#define KIB 1024UL
-#define MIB (1024 * KIB)
-
-static char out[512];
-static char status[8192];
-
-struct counters {
-	long vmlck, vmpin;
-};
-
-static long field(const char *key)
-{
-	const char *p = strstr(status, key);
-
-	return p ? strtol(p + strlen(key), NULL, 10) : -1;
-}
-
-static struct counters read_counters(void)
-{
-	struct counters c;
-	int fd = open("/proc/self/status", O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	status[n > 0 ? n : 0] = '\0';
-	c.vmlck = field("VmLck:");
-	c.vmpin = field("VmPin:");
-	return c;
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void emit(const char *step, const char *source, struct counters a,
-		 struct counters b, unsigned long long t0,
-		 unsigned long long t1, int ret)
-{
-	int n = snprintf(out, sizeof(out),
-			 "{\"step\":\"%s\",\"pid\":%d,\"source\":\"%s\","
-			 "\"t0\":%llu,\"t1\":%llu,\"ret\":%d,"
-			 "\"vmlck_before\":%ld,\"vmlck_after\":%ld,"
-			 "\"vmpin_before\":%ld,\"vmpin_after\":%ld}\n",
-			 step, getpid(), source, t0, t1, ret, a.vmlck, b.vmlck,
-			 a.vmpin, b.vmpin);
-
-	if (write(STDOUT_FILENO, out, n) != n)
-		_exit(3);
-}
-
-/* Run @op as one step; its return value is recorded (0 or -errno). */
-#define STEP(name, source, op)                                          \
-	do {                                                            \
-		struct counters a_ = read_counters();                   \
-		unsigned long long t0_ = now_ns();                      \
-		int r_ = (op);                                          \
-		unsigned long long t1_ = now_ns();                      \
-		emit(name, source, a_, read_counters(), t0_, t1_, r_);  \
-	} while (0)
-
-static int rc(long r)
-{
-	return r < 0 ? -errno : 0;
-}
-
-static void *map_anon(size_t len, int extra)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | extra, -1, 0);
-
-	if (p == MAP_FAILED) {
-		perror("mmap");
-		_exit(2);
-	}
-	return p;
-}
+#include "../lib/scenario.h"
 
 static char *g_map; /* results of steps, for the next ones */
 static char *g_moved;

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO type1 scenarios, on the QEMU edu devices bound to vfio-pci in the
+ * test guest ($MLA_VFIO_GROUPS: /dev/vfio/N ...). One step line per
+ * operation (tests/lib/scenario.h); `vfio SCENARIO`:
+ *
+ *   map_unmap   map and unmap 8 MiB of plain memory
+ *   mlocked     mlock 8 MiB, then map 12 MiB overlapping 4 MiB of it
+ *   double_map  one 4 MiB buffer at two IOVAs, and in a second container
+ *   other_task  unmaps by another thread, another process, and a container
+ *               released by another process's exit; exit holding a map
+ *   limits      without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK: mlock,
+ *               mmap(MAP_LOCKED) and VFIO_IOMMU_MAP_DMA are refused
+ *   hold        mlock 4 MiB, map 8 MiB, then wait to be killed (for a tool
+ *               started afterwards); touches $2 when ready
+ */
+#define _GNU_SOURCE
+#include <linux/capability.h>
+#include <linux/vfio.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "../../lib/scenario.h"
+
+#define IOVA(n) (0x10000000UL * (n))
+
+static char groups[4][64];
+static int ngroups;
+
+static void die(const char *what)
+{
+	say("{\"error\":\"%s: %s\"}\n", what, strerror(errno));
+	_exit(2);
+}
+
+static void find_groups(void)
+{
+	char *env = getenv("MLA_VFIO_GROUPS");
+	char *save = NULL, *tok;
+	static char copy[256];
+
+	if (!env)
+		env = getenv("MLA_VFIO_GROUP");
+	if (!env)
+		die("no MLA_VFIO_GROUPS");
+	snprintf(copy, sizeof(copy), "%s", env);
+	for (tok = strtok_r(copy, " ", &save); tok && ngroups < 4;
+	     tok = strtok_r(NULL, " ", &save))
+		snprintf(groups[ngroups++], sizeof(groups[0]), "%s", tok);
+}
+
+/* A container with group @g attached and a TYPE1v2 IOMMU; @gfd: the group. */
+static int container_open(int g, int *gfd)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	int c = open("/dev/vfio/vfio", O_RDWR);
+
+	if (c < 0)
+		die("open /dev/vfio/vfio");
+	*gfd = open(groups[g], O_RDWR);
+	if (*gfd < 0)
+		die(groups[g]);
+	if (ioctl(*gfd, VFIO_GROUP_GET_STATUS, &st) ||
+	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
+		die("group not viable");
+	if (ioctl(*gfd, VFIO_GROUP_SET_CONTAINER, &c))
+		die("VFIO_GROUP_SET_CONTAINER");
+	if (ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		die("VFIO_SET_IOMMU");
+	return c;
+}
+
+static int dma_map(int c, void *vaddr, unsigned long iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (unsigned long)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return rc(ioctl(c, VFIO_IOMMU_MAP_DMA, &m));
+}
+
+static int dma_unmap(int c, unsigned long iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.iova = iova,
+		.size = size,
+	};
+
+	return rc(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u));
+}
+
+static int map_unmap(void)
+{
+	int g, c = container_open(0, &g);
+	char *buf = map_anon(8 * MIB, 0);
+
+	STEP("map", "vfio", dma_map(c, buf, IOVA(1), 8 * MIB));
+	STEP("unmap", "vfio", dma_unmap(c, IOVA(1), 8 * MIB));
+	return 0;
+}
+
+/* The kernel charges the overlap twice: 8 + 12 = 20 MiB of locked_vm. */
+static int mlocked(void)
+{
+	int g, c = container_open(0, &g);
+	char *buf = map_anon(16 * MIB, 0);
+
+	STEP("mlock_8m", "mlock", rc(mlock(buf, 8 * MIB)));
+	step_note("\"mlock_and_vfio_kib\":4096");
+	STEP("map_12m_overlap_4m", "vfio",
+	     dma_map(c, buf + 4 * MIB, IOVA(1), 12 * MIB));
+	STEP("unmap", "vfio", dma_unmap(c, IOVA(1), 12 * MIB));
+	STEP("munlock", "mlock", rc(munlock(buf, 8 * MIB)));
+	return 0;
+}
+
+static int double_map(void)
+{
+	int g1, g2, c1 = container_open(0, &g1), c2 = -1;
+	char *buf = map_anon(4 * MIB, 0);
+
+	STEP("map_iova1", "vfio", dma_map(c1, buf, IOVA(1), 4 * MIB));
+	step_note("\"vfio_and_vfio_kib\":4096,\"multiplicity\":2");
+	STEP("map_iova2_same_buffer", "vfio",
+	     dma_map(c1, buf, IOVA(2), 4 * MIB));
+	if (ngroups > 1) {
+		c2 = container_open(1, &g2);
+		step_note("\"vfio_and_vfio_kib\":4096,\"multiplicity\":3");
+		STEP("map_second_container", "vfio",
+		     dma_map(c2, buf, IOVA(1), 4 * MIB));
+		STEP("unmap_second_container", "vfio",
+		     dma_unmap(c2, IOVA(1), 4 * MIB));
+	}
+	STEP("unmap_iova2", "vfio", dma_unmap(c1, IOVA(2), 4 * MIB));
+	STEP("unmap_iova1", "vfio", dma_unmap(c1, IOVA(1), 4 * MIB));
+	return 0;
+}
+
+struct unmap_args {
+	int container;
+	int ret;
+};
+
+static void *unmap_thread(void *arg)
+{
+	struct unmap_args *a = arg;
+
+	a->ret = dma_unmap(a->container, IOVA(1), 4 * MIB);
+	return NULL;
+}
+
+static int by_thread(int c)
+{
+	struct unmap_args a = { .container = c };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, unmap_thread, &a))
+		return -EAGAIN;
+	pthread_join(t, NULL);
+	return a.ret;
+}
+
+/* A child process unmaps through the container fd it inherited. */
+static int by_child(int c)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(dma_unmap(c, IOVA(2), 4 * MIB) ? 1 : 0);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -ECHILD;
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
+}
+
+/*
+ * The container's last reference is a child's: the release (and the
+ * uncharge of our mm) runs in that child's exit, after its own mm is gone.
+ */
+static int release_by_child_exit(int *c, int *g)
+{
+	int go[2], st;
+	char x;
+	pid_t pid;
+
+	if (pipe(go))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		if (read(go[0], &x, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(go[0]);
+	close(*c);
+	close(*g);
+	*c = *g = -1;
+	close(go[1]); /* the child's read returns: it exits */
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -ECHILD;
+	return 0;
+}
+
+static int other_task(void)
+{
+	int g, c = container_open(0, &g), g2, c2;
+	char *buf = map_anon(4 * MIB, 0), *more = map_anon(2 * MIB, 0);
+
+	STEP("map_a", "vfio", dma_map(c, buf, IOVA(1), 4 * MIB));
+	STEP("unmap_by_thread", "vfio", by_thread(c));
+	STEP("map_b", "vfio", dma_map(c, buf, IOVA(2), 4 * MIB));
+	STEP("unmap_by_child", "vfio", by_child(c));
+	STEP("map_c", "vfio", dma_map(c, buf, IOVA(3), 4 * MIB));
+	STEP("release_by_child_exit", "vfio", release_by_child_exit(&c, &g));
+	/* exit holding a mapping: the release after exit uncharges nothing */
+	c2 = container_open(0, &g2);
+	STEP("map_and_exit_holding", "vfio", dma_map(c2, more, IOVA(1), 2 * MIB));
+	return 0;
+}
+
+/* Drop CAP_IPC_LOCK for good, so RLIMIT_MEMLOCK applies. */
+static void drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		die("capget");
+	d[0].effective &= ~(1u << CAP_IPC_LOCK);
+	d[0].permitted &= ~(1u << CAP_IPC_LOCK);
+	d[0].inheritable &= ~(1u << CAP_IPC_LOCK);
+	if (prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0) ||
+	    syscall(SYS_capset, &h, d))
+		die("dropping CAP_IPC_LOCK");
+}
+
+static int limited_child(void)
+{
+	struct rlimit rl = { 64 * KIB, 64 * KIB };
+	char *small = map_anon(32 * KIB, 0), *big = map_anon(1 * MIB, 0);
+	int g, c, r;
+	void *p;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("setrlimit");
+	drop_ipc_lock();
+	c = container_open(0, &g);
+	STEP("mlock_32k_within_limit", "mlock", rc(mlock(small, 32 * KIB)));
+	step_note("\"errno\":\"ENOMEM\",\"request_kib\":1024,\"limit_kib\":64");
+	STEP("mlock_1m_refused", "mlock", rc(mlock(big, 1 * MIB)));
+	step_note("\"errno\":\"EAGAIN\",\"request_kib\":1024,\"limit_kib\":64");
+	r = STEP("mmap_locked_1m_refused", "mlock",
+		 (p = mmap(NULL, 1 * MIB, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0)) ==
+				 MAP_FAILED ? -errno : 0);
+	if (!r)
+		munmap(p, 1 * MIB);
+	step_note("\"errno\":\"ENOMEM\",\"request_kib\":1024,\"limit_kib\":64");
+	STEP("map_dma_1m_refused", "vfio", dma_map(c, big, IOVA(1), 1 * MIB));
+	return 0;
+}
+
+static int limits(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(limited_child());
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+static void on_term(int sig)
+{
+	_exit(0);
+}
+
+static int hold(const char *ready)
+{
+	int g, c = container_open(0, &g);
+	char *a = map_anon(4 * MIB, 0), *b = map_anon(8 * MIB, 0);
+	int fd;
+
+	signal(SIGTERM, on_term);
+	STEP("mlock_4m", "mlock", rc(mlock(a, 4 * MIB)));
+	STEP("map_8m", "vfio", dma_map(c, b, IOVA(1), 8 * MIB));
+	STEP("holding", "none", 0);
+	fd = open(ready, O_WRONLY | O_CREAT, 0644);
+	if (fd >= 0)
+		close(fd);
+	for (;;)
+		pause();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+
+	find_groups();
+	if (!strcmp(what, "map_unmap"))
+		return map_unmap();
+	if (!strcmp(what, "mlocked"))
+		return mlocked();
+	if (!strcmp(what, "double_map"))
+		return double_map();
+	if (!strcmp(what, "other_task"))
+		return other_task();
+	if (!strcmp(what, "limits"))
+		return limits();
+	if (!strcmp(what, "hold") && argc > 2)
+		return hold(argv[2]);
+	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
+	    "other_task|limits|hold READY\"}\n");
+	return 2;
+}
