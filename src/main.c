@@ -34,6 +34,7 @@ enum {
 	OPT_EVENTS,
 	OPT_FAILURES,
 	OPT_VERIFY,
+	OPT_MAX_PROCS,
 };
 
 struct cli {
@@ -134,6 +135,9 @@ static const struct argp_option common_opts[] = {
 	  "Write PATH once every probe is attached", 0 },
 	{ "bytes", OPT_BYTES, NULL, 0, "Print sizes in bytes", 0 },
 	{ "pages", OPT_PAGES, NULL, 0, "Print sizes in pages", 0 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0,
+	  "Track up to N processes holding memory at once (default 16384)",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf's messages", 0 },
 	{},
 };
@@ -158,6 +162,10 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PAGES:
 		cli.s.out.unit = UNIT_PAGES;
+		break;
+	case OPT_MAX_PROCS:
+		cli.s.probes.max_procs =
+			parse_long(arg, "process count", 64, 1 << 22, state);
 		break;
 	case 'v':
 		cli.s.verbose = true;

@@ -48,6 +48,7 @@ MLA_DECL struct {
 MLA_DECL struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MLA_MAX_TREE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u64);
 } tree SEC(".maps");
@@ -119,7 +120,7 @@ struct mla_kctx {
 
 MLA_DECL struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, MLA_MAX_TASKS);
 	__type(key, __u32);
 	__type(value, struct mla_kctx);
 } kctx SEC(".maps");
@@ -127,7 +128,7 @@ MLA_DECL struct {
 /* Per-task: a failure already explained by the precise tier in this syscall. */
 MLA_DECL struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, MLA_MAX_TASKS);
 	__type(key, __u32);
 	__type(value, __u8);
 } failed_tids SEC(".maps");

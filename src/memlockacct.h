@@ -8,10 +8,12 @@
 #define MEMLOCKACCT_H
 
 #define MLA_COMM_LEN 16
-#define MLA_MAX_MMS 65536
+/* Map sizes; the frontend can resize mms and dead (--max-procs). */
+#define MLA_MAX_MMS 16384 /* processes holding something at one time */
 #define MLA_MAX_USERS 4096
-#define MLA_MAX_DEAD 16384
+#define MLA_MAX_DEAD 4096 /* exited mms between two harvests */
 #define MLA_MAX_TREE 16384
+#define MLA_MAX_TASKS 4096 /* tasks inside a probed kernel function */
 #define MLA_RINGBUF_BYTES (4 << 20)
 
 /* The four kernel counters that are each compared with RLIMIT_MEMLOCK. */
@@ -84,8 +86,9 @@ enum mla_event_type {
 #define MLA_F_VFIO_CTX (1u << 5)     /* ctx[] holds vfio_dma fields */
 #define MLA_F_HAS_LIMIT (1u << 6)    /* limit_cur/max are the owner's */
 
-/* struct mla_mm_stat.flags */
-#define MLA_MM_SEEDED (1u << 0) /* created by the start-up iterator */
+/* struct mla_mm_stat.flags and mla_user_stat.flags */
+#define MLA_MM_SEEDED (1u << 0)	 /* created by the start-up iterator */
+#define MLA_PENDING(counter) (2u << (counter)) /* pending[counter] is set */
 
 /*
  * A frontend that applies events and also reads this map skips an event
@@ -104,6 +107,7 @@ struct mla_mm_stat {
 	__u64 seen[MLA_NR_MM_COUNTERS]; /* last observed value */
 	__u64 peak[MLA_NR_MM_COUNTERS];
 	__u64 truth[MLA_NR_MM_COUNTERS]; /* kernel value at exit_mmap */
+	__u64 pending[MLA_NR_MM_COUNTERS]; /* resync: value awaiting a 2nd look */
 	__s64 by_src[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
 	/* this process's share of the per-user buckets */
 	__s64 user_by_src[MLA_NR_USER_COUNTERS][MLA_NR_SOURCES];
@@ -118,6 +122,9 @@ struct mla_mm_stat {
 
 struct mla_user_stat {
 	__u64 seq;
+	__u64 pending[MLA_NR_USER_COUNTERS];
+	__u32 flags;
+	__u32 pad;
 	__u64 seen[MLA_NR_USER_COUNTERS];
 	__u64 peak[MLA_NR_USER_COUNTERS];
 	__s64 by_src[MLA_NR_USER_COUNTERS][MLA_NR_SOURCES];

@@ -132,6 +132,34 @@ static __always_inline void emit_change(const struct mla_mm_stat *st,
 }
 
 /* Charge the difference between @value and what @st last saw. */
+/*
+ * The resync reads counters from outside, without the locks their writers
+ * hold: a change it sees may belong to an operation still in progress,
+ * whose own hook will observe it in a moment. So a resync takes a change
+ * only when the previous resync saw the same value already: @pending and
+ * the MLA_PENDING bit of @flags remember it in between.
+ */
+static __always_inline bool resync_wait(const struct mla_cause *c, int i,
+					__u64 value, __u64 seen,
+					__u64 *pending, __u32 *flags)
+{
+	__u32 bit = MLA_PENDING(i);
+
+	if (c->kind != MLA_CAUSE_RESYNC) {
+		*flags &= ~bit;
+		return false;
+	}
+	if (value == seen) {
+		*flags &= ~bit;
+		return true;
+	}
+	if ((*flags & bit) && *pending == value)
+		return false;
+	*pending = value;
+	*flags |= bit;
+	return true;
+}
+
 static __always_inline void account(struct mla_mm_stat *st,
 				    const struct mla_cause *c, int counter,
 				    __u64 value)
@@ -141,6 +169,9 @@ static __always_inline void account(struct mla_mm_stat *st,
 	__u32 src;
 
 	if (counter < 0 || counter >= MLA_NR_MM_COUNTERS)
+		return;
+	if (resync_wait(c, counter, value, st->seen[counter],
+			&st->pending[counter], &st->flags))
 		return;
 	if (st->seen[counter] == value)
 		return;
@@ -296,6 +327,9 @@ int mla_observe_user(__u64 task_addr, const struct mla_cause *c)
 		__s64 delta;
 		__u32 src;
 
+		if (resync_wait(c, i, v[i], us->seen[i], &us->pending[i],
+				&us->flags))
+			continue;
 		if (us->seen[i] == v[i])
 			continue;
 		old = __sync_lock_test_and_set(&us->seen[i], v[i]);
@@ -331,6 +365,11 @@ int mla_observe_user(__u64 task_addr, const struct mla_cause *c)
 				 v[i], seq, useq);
 	}
 out:
+	/* the hint says "nothing new": only true once all of it is accounted */
+	if (us && (us->seen[0] != v[0] || us->seen[1] != v[1])) {
+		h->valid = 0;
+		return 0;
+	}
 	h->uid = uid;
 	h->seen[0] = v[0];
 	h->seen[1] = v[1];

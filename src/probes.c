@@ -336,6 +336,13 @@ static int load(struct probes *p, const struct probes_opts *o, char *why,
 	}
 	apply_autoload(p);
 	configure(p, o);
+	if (o->max_procs) {
+		unsigned int dead = o->max_procs / 4;
+
+		bpf_map__set_max_entries(p->skel->maps.mms, o->max_procs);
+		bpf_map__set_max_entries(p->skel->maps.dead,
+					 dead < 1024 ? 1024 : dead);
+	}
 	err = memlockacct__load(p->skel);
 	if (err) {
 		memlockacct__destroy(p->skel);

@@ -33,6 +33,7 @@ struct probes_opts {
 	bool follow_tree;      /* run mode: follow forks of the tree map */
 	bool filter_tree;      /* events only for the tree map */
 	int cgroup_fd;	       /* -1, or a cgroup v2 directory */
+	unsigned int max_procs; /* size of the per-mm map; 0: default */
 };
 
 struct probes {

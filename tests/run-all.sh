@@ -41,8 +41,8 @@ stage_verify() {
 }
 
 stage_live() {
-	python3 "$top/tests/live/test_workload.py" --tool "$tool" \
-		--workload "$out/tests/workload"
+	python3 "$top/tests/live/test_live.py" --tool "$tool" \
+		--bin "$out/tests"
 }
 
 stage_cli() {

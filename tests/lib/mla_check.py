@@ -68,6 +68,32 @@ def check_steps(c, steps, events):
             c.equal(test, "source", sources, [s["source"]])
 
 
+USER_COUNTERS = (("user_locked_vm", "user_locked_delta_kib"),
+                 ("user_shm_locked", "user_shm_delta_kib"))
+
+
+def check_user_steps(c, steps, events):
+    """Per-user buckets: no /proc file, so the step states the kernel's rule."""
+    for s in steps:
+        for counter, key in USER_COUNTERS:
+            if key not in s:
+                continue
+            got = sum(e["delta_kib"] for e in events
+                      if e.get("type") == "change" and e["pid"] == s["pid"]
+                      and e["counter"] == counter
+                      and s["t0"] <= e["ts_ns"] <= s["t1"])
+            c.equal(f"step {s['step']} (pid {s['pid']})",
+                    f"{counter} delta_kib", got, s[key])
+
+
+def check_run(c, steps, summary, events):
+    """Everything a `run --json` over a scenario must get exactly right."""
+    check_summary(c, summary)
+    check_steps(c, steps, events)
+    check_user_steps(c, steps, events)
+    check_processes(c, steps, summary)
+
+
 def check_processes(c, steps, summary):
     """Peaks, finals, drift and sources per process, against /proc."""
     procs = {p["pid"]: p for p in summary["processes"]}
@@ -99,3 +125,9 @@ def check_summary(c, summary):
     c.equal(test, "lost_events", summary["lost_events"], 0)
     c.equal(test, "dropped", summary["dropped"],
             {"mms": 0, "exited_mms": 0, "users": 0})
+
+
+def errno_name(ret):
+    """A step's return value (0 or -errno) as the tool names it."""
+    import errno
+    return "0" if ret == 0 else errno.errorcode.get(-ret, str(ret))

@@ -37,7 +37,8 @@ qemu_command() {
 		# The IOMMU must come before the PCI devices it translates for;
 		# intremap=on, or VFIO_SET_IOMMU fails with EPERM.
 		-device intel-iommu,intremap=on
-		-device edu)
+		# two edu devices: two IOMMU groups, so two VFIO containers
+		-device edu -device edu)
 	if [[ -n ${MLA_VM_QEMU_CPU:-} ]]; then QEMU+=(-cpu "$MLA_VM_QEMU_CPU"); fi
 }
 

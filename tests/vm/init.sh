@@ -77,26 +77,33 @@ report_modules() {
 
 is_edu() { [ "$(cat "$1/vendor")" = 0x1234 ] && [ "$(cat "$1/device")" = 0x11e8 ]; }
 
-# Bind every edu device (1234:11e8) to vfio-pci and export its group for
-# the payload: MLA_EDU_BDF and MLA_VFIO_GROUP (/dev/vfio/N).
+# Bind every edu device (1234:11e8) to vfio-pci and export the groups for
+# the payload: MLA_EDU_BDF and MLA_VFIO_GROUP (/dev/vfio/N) of the first,
+# MLA_VFIO_GROUPS of all ("/dev/vfio/N /dev/vfio/M").
 bind_edu() {
 	local d drv group
 	if [ -d /sys/bus/pci/drivers/vfio-pci ]; then
 		echo "1234 11e8" >/sys/bus/pci/drivers/vfio-pci/new_id ||
 			echo "MLA-INIT cannot add 1234:11e8 to vfio-pci"
 	fi
+	MLA_VFIO_GROUPS=
 	for d in /sys/bus/pci/devices/*; do
 		is_edu "$d" || continue
 		drv=none
 		[ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
 		group=none
 		[ -e "$d/iommu_group" ] && group=$(basename "$(readlink "$d/iommu_group")")
-		export MLA_EDU_BDF="${d##*/}" MLA_VFIO_GROUP="/dev/vfio/$group"
-		fact edu "$MLA_EDU_BDF" driver "$drv" group "$group"
-		fact dev-vfio-group "$MLA_VFIO_GROUP" "$(yesno "$MLA_VFIO_GROUP")"
-		return 0
+		fact edu "${d##*/}" driver "$drv" group "$group"
+		fact dev-vfio-group "/dev/vfio/$group" "$(yesno "/dev/vfio/$group")"
+		if [ -z "$MLA_VFIO_GROUPS" ]; then
+			export MLA_EDU_BDF="${d##*/}" MLA_VFIO_GROUP="/dev/vfio/$group"
+			MLA_VFIO_GROUPS="/dev/vfio/$group"
+		else
+			MLA_VFIO_GROUPS="$MLA_VFIO_GROUPS /dev/vfio/$group"
+		fi
 	done
-	fact edu absent
+	export MLA_VFIO_GROUPS
+	[ -n "$MLA_VFIO_GROUPS" ] || fact edu absent
 }
 
 # One pass over kallsyms (large: a pass per symbol is slow under TCG).

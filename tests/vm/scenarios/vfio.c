@@ -9,8 +9,9 @@
  *   double_map  one 4 MiB buffer at two IOVAs, and in a second container
  *   other_task  unmaps by another thread, another process, and a container
  *               released by another process's exit; exit holding a map
- *   limits      without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK: mlock,
- *               mmap(MAP_LOCKED) and VFIO_IOMMU_MAP_DMA are refused
+ *   limits      without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK, all of
+ *               it mlocked: mlock, mmap(MAP_LOCKED) and VFIO_IOMMU_MAP_DMA
+ *               are refused
  *   hold        mlock 4 MiB, map 8 MiB, then wait to be killed (for a tool
  *               started afterwards); touches $2 when ready
  */
@@ -250,7 +251,7 @@ static void drop_ipc_lock(void)
 static int limited_child(void)
 {
 	struct rlimit rl = { 64 * KIB, 64 * KIB };
-	char *small = map_anon(32 * KIB, 0), *big = map_anon(1 * MIB, 0);
+	char *small = map_anon(64 * KIB, 0), *big = map_anon(1 * MIB, 0);
 	int g, c, r;
 	void *p;
 
@@ -258,7 +259,12 @@ static int limited_child(void)
 		die("setrlimit");
 	drop_ipc_lock();
 	c = container_open(0, &g);
-	STEP("mlock_32k_within_limit", "mlock", rc(mlock(small, 32 * KIB)));
+	/*
+	 * Up to the limit exactly: headroom 0, so each charge below is refused
+	 * before any part of it is taken (a VFIO map that fails half-way
+	 * raises VmLck for a moment, which /proc cannot show).
+	 */
+	STEP("mlock_64k_to_the_limit", "mlock", rc(mlock(small, 64 * KIB)));
 	step_note("\"errno\":\"ENOMEM\",\"request_kib\":1024,\"limit_kib\":64");
 	STEP("mlock_1m_refused", "mlock", rc(mlock(big, 1 * MIB)));
 	step_note("\"errno\":\"EAGAIN\",\"request_kib\":1024,\"limit_kib\":64");

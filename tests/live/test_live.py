@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Live test on the host kernel (tracepoint tier): `memlockacct run` over
-the workload must report exactly what /proc/PID/status said at every step."""
+"""Live tests on the host kernel (tracepoint tier): `memlockacct run` over
+each scenario must report exactly what /proc/PID/status said at every step
+(and, for the per-user buckets, what the kernel's rules give)."""
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -27,38 +29,34 @@ def run_tool(tool, cmd, workdir, extra=()):
     return proc, summary_text, events_text
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tool", required=True)
-    ap.add_argument("--workload", required=True)
-    args = ap.parse_args()
-
-    c = mla_check.Checks("live workload: ")
+def run_scenario(c, tool, name, cmd):
+    """Run one scenario under the tool; (steps, summary, events) or None."""
+    test = f"{name}: memlockacct run"
     with tempfile.TemporaryDirectory() as d:
         try:
-            proc, summary_text, events_text = run_tool(
-                args.tool, [args.workload], d)
+            proc, summary_text, events_text = run_tool(tool, cmd, d)
         except (OSError, subprocess.SubprocessError) as e:
-            c.check("memlockacct run", False, str(e))
-            return report(c)
-        if not c.check("memlockacct run", proc.returncode == 0,
-                       f"exit {proc.returncode}: {proc.stderr.strip()}"):
-            return report(c)
-        summary = __import__("json").loads(summary_text)
-        steps = mla_check.load_steps(proc.stdout)
-        events = mla_check.load_events(events_text)
+            c.check(test, False, str(e))
+            return None
+    if not c.check(test, proc.returncode == 0,
+                   f"exit {proc.returncode}: {proc.stderr.strip()}"):
+        return None
+    summary = json.loads(summary_text)
+    steps = mla_check.load_steps(proc.stdout)
+    c.check(test, steps, "the scenario printed no steps")
+    c.equal(test, "tier", summary["tier"], "portable")
+    sc = mla_check.Checks(f"{c.prefix}{name}: ")
+    mla_check.check_run(sc, steps, summary, mla_check.load_events(events_text))
+    c.tests.update(sc.tests)
+    return steps, summary, mla_check.load_events(events_text)
 
-    c.check("memlockacct run", len(steps) >= 15,
-            f"the workload printed {len(steps)} steps")
-    mla_check.check_summary(c, summary)
-    mla_check.check_steps(c, steps, events)
-    mla_check.check_processes(c, steps, summary)
 
+def check_workload_extras(c, run):
+    steps, summary, events = run
     main_pid = steps[0]["pid"]
     procs = {p["pid"]: p for p in summary["processes"]}
     child = [s for s in steps if s["step"] == "child_mlock"]
-    c.equal("memlockacct run", "tier", summary["tier"], "portable")
-    test = "sources held at exit, after exec and fork"
+    test = "workload: sources held at exit, after exec and fork"
     if c.check(test, main_pid in procs, "main process missing"):
         c.equal(test, "main process mlock",
                 procs[main_pid]["locked_vm"]["by_source"]["mlock"],
@@ -71,6 +69,21 @@ def main():
             if e.get("type") == "mm_gone" and e["pid"] == main_pid]
     c.equal(test, "mms retired", sorted(e["cause"] for e in gone),
             ["exec", "exit"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tool", required=True)
+    ap.add_argument("--bin", required=True, help="scenario programs")
+    args = ap.parse_args()
+
+    c = mla_check.Checks("live ")
+    run = run_scenario(c, args.tool, "workload",
+                       [os.path.join(args.bin, "workload")])
+    if run:
+        check_workload_extras(c, run)
+    for sc in ("shm", "io_uring", "perf"):
+        run_scenario(c, args.tool, sc, [os.path.join(args.bin, "buckets"), sc])
     return report(c)
 
 

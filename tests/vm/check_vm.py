@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Check one guest's console log (from run-scenarios.sh / guest-run.sh).
+
+Every scenario ran under `memlockacct run`; its step lines carry the
+kernel's own VmLck/VmPin, and the tool's summary and events must match them
+exactly, with zero lost events. Prints one line per test and a per-kernel
+"# vm LABEL: N passed, N failed in S s" line; keeps the guest's
+`memlockacct features` table beside the log (LABEL.features).
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import mla_check  # noqa: E402
+
+VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "other_task",
+                  "limits")
+BUCKET_SCENARIOS = ("shm", "io_uring", "perf")
+PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
+                  "vfio_lock_acct", "mm_lock_acct", "vfio_pin_pages_remote")
+
+
+def parse_log(path):
+    """Blocks: {scenario: {kind: [lines]}}, and the MLA-FACT lines."""
+    blocks, facts = {}, []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("MLA-FACT "):
+                facts.append(line[9:])
+            if not line.startswith("MLA|"):
+                continue
+            parts = line.split("|", 3)
+            if len(parts) == 4:
+                blocks.setdefault(parts[1], {}).setdefault(
+                    parts[2], []).append(parts[3])
+    return blocks, facts
+
+
+def text(block, kind):
+    return "\n".join(block.get(kind, []))
+
+
+def load_run(c, name, block):
+    """The scenario's steps, the tool's summary and events; None if broken."""
+    test = f"{name}: memlockacct run"
+    if not c.check(test, block is not None, "no output in the log"):
+        return None
+    rc = text(block, "rc")
+    err = text(block, "err").strip()
+    errors = [l for l in block.get("out", []) if '"error"' in l]
+    c.check(test, rc == "0", f"exit {rc}: {err[-300:]}")
+    c.check(test, not errors, f"scenario failed: {errors}")
+    try:
+        summary = json.loads(text(block, "json"))
+        events = mla_check.load_events(text(block, "ev"))
+    except ValueError as e:
+        c.check(test, False, f"unreadable output: {e}")
+        return None
+    steps = mla_check.load_steps(text(block, "out"))
+    c.check(test, steps, "no steps")
+    c.equal(test, "tier", summary.get("tier"), "precise")
+    return steps, summary, events
+
+
+def check_other_task(c, steps, events):
+    """Uncharges run by another task land on the mm that was charged."""
+    for s in steps:
+        if s["step"] not in ("unmap_by_child", "release_by_child_exit"):
+            continue
+        mine = [e for e in events
+                if e.get("type") == "change" and e["pid"] == s["pid"]
+                and e["counter"] == "locked_vm"
+                and s["t0"] <= e["ts_ns"] <= s["t1"]]
+        test = f"other_task: {s['step']} charged to pid {s['pid']}"
+        c.check(test, mine, "no event")
+        c.check(test, all(e.get("by_pid", e["pid"]) != e["pid"]
+                          for e in mine),
+                f"not run by another process: {mine}")
+
+
+def check_failures(c, steps, summary):
+    """Each refused step is in the summary's failures, with its numbers."""
+    refused = [s for s in steps if "errno" in s]
+    c.check("limits: refusals seen", refused, "no refused steps")
+    for s in refused:
+        test = f"limits: {s['step']} explained"
+        c.equal(test, "scenario errno", mla_check.errno_name(s["ret"]),
+                s["errno"])
+        found = [f for f in summary["failures"] if f["pid"] == s["pid"]
+                 and f["errno"] == s["errno"]
+                 and s["t0"] <= f["ts_ns"] <= s["t1"]]
+        if not c.check(test, len(found) == 1,
+                       f"{len(found)} failures recorded"):
+            continue
+        f = found[0]
+        c.equal(test, "requested_kib", f["requested_kib"], s["request_kib"])
+        c.equal(test, "limit_kib", f["limit_kib"], s["limit_kib"])
+        c.equal(test, "counter_kib", f["counter_kib"], s["vmlck_before"])
+        c.equal(test, "counter", f["counter"], "locked_vm")
+        c.equal(test, "pid", f["pid"], s["pid"])
+
+
+def check_hold(c, block):
+    """Started after the process had mapped and mlocked: right at once."""
+    test = "hold: first report of a pre-existing process"
+    if not c.check(test, block is not None, "no output in the log"):
+        return
+    c.equal(test, "report exit", text(block, "rc"), "0")
+    steps = mla_check.load_steps(text(block, "out"))
+    try:
+        summary = json.loads(text(block, "json"))
+    except ValueError as e:
+        c.check(test, False, f"unreadable report: {e}")
+        return
+    holding = [s for s in steps if s["step"] == "holding"]
+    if not c.check(test, holding, "holder printed no state"):
+        return
+    h = holding[0]
+    procs = {p["pid"]: p for p in summary["processes"]}
+    p = procs.get(h["pid"])
+    if not c.check(test, p, f"pid {h['pid']} not reported"):
+        return
+    lv = p["locked_vm"]
+    c.equal(test, "locked_vm final_kib", lv["final_kib"], h["vmlck_after"])
+    c.equal(test, "drift_kib", p["drift_kib"], 0)
+    c.equal(test, "mlock final_kib", lv["by_source"]["mlock"]["final_kib"],
+            4096)
+    c.equal(test, "vfio final_kib", lv["by_source"]["vfio"]["final_kib"],
+            8192)
+
+
+def check_features(c, block, label, logdir):
+    test = "features: precise probes attached"
+    if not c.check(test, block is not None, "no output"):
+        return
+    out = text(block, "out")
+    with open(os.path.join(logdir, f"{label}.features"), "w") as f:
+        f.write(out + "\n")
+    status = {}
+    for line in block.get("out", []):
+        fields = line.split()
+        if len(fields) >= 4 and fields[1] in ("portable", "precise"):
+            status[fields[0]] = fields[3]
+    for probe in PRECISE_PROBES:
+        c.equal(test, probe, status.get(probe), "active")
+
+
+def check_verify(c, block):
+    if not c.check("verifier: every program loads", block, "no output"):
+        return
+    for line in block.get("out", []):
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] in ("loaded", "REFUSED"):
+            c.check(f"verifier: {fields[1]} loads", fields[0] == "loaded",
+                    line)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--seconds", default="?")
+    args = ap.parse_args()
+
+    blocks, _ = parse_log(args.log)
+    c = mla_check.Checks(f"vm {args.label} ")
+    check_features(c, blocks.get("features"), args.label,
+                   os.path.dirname(args.log))
+    check_verify(c, blocks.get("verify"))
+    for name in VFIO_SCENARIOS + BUCKET_SCENARIOS + ("workload",):
+        run = load_run(c, name, blocks.get(name))
+        if not run:
+            continue
+        steps, summary, events = run
+        cc = mla_check.Checks(f"vm {args.label} {name}: ")
+        mla_check.check_run(cc, steps, summary, events)
+        c.tests.update(cc.tests)
+        if name == "other_task":
+            check_other_task(c, steps, events)
+        if name == "limits":
+            check_failures(c, steps, summary)
+    check_hold(c, blocks.get("hold"))
+
+    passed = failed = 0
+    for ok, name, msg in c.results:
+        if ok:
+            passed += 1
+            print(f"ok {name}")
+        else:
+            failed += 1
+            print(f"FAIL {name}: {msg}")
+    print(f"# vm {args.label}: {passed} passed, {failed} failed "
+          f"in {args.seconds} s (log {args.log})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

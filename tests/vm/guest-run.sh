@@ -1,0 +1,66 @@
+#!/bin/sh
+# shellcheck shell=dash
+# The guest side of run-scenarios.sh, copied into the payload as run.sh.
+#
+# Runs every scenario under memlockacct and prints each file it produced as
+# "MLA|<scenario>|<kind>|<line>" on the console, where the host picks them
+# out from among the kernel's own messages. Kinds: rc, out (the scenario's
+# step lines), err, json (the tool's summary), ev (its events).
+T=/payload/memlockacct
+S=/payload
+
+# Kernel messages (vfio's RLIMIT_MEMLOCK warnings among them) would land in
+# the middle of our lines: keep them off the console.
+echo 1 >/proc/sys/kernel/printk
+
+dump() { # NAME KIND FILE
+	[ -f "$3" ] && sed "s/^/MLA|$1|$2|/" "$3"
+}
+
+# run NAME COMMAND...: the command runs under `memlockacct run`.
+run() {
+	local name=$1 rc
+	shift
+	"$T" run --json -o "/tmp/$name.json" --events "/tmp/$name.ev" -- \
+		"$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
+	rc=$?
+	echo "MLA|$name|rc|$rc"
+	for k in out err json ev; do dump "$name" "$k" "/tmp/$name.$k"; done
+}
+
+# plain NAME COMMAND...: output of a command of the tool itself.
+plain() {
+	local name=$1 rc
+	shift
+	"$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
+	rc=$?
+	echo "MLA|$name|rc|$rc"
+	for k in out err; do dump "$name" "$k" "/tmp/$name.$k"; done
+}
+
+plain features "$T" features
+plain verify "$T" features --verify
+
+for sc in map_unmap mlocked double_map other_task limits; do
+	run "$sc" "$S/vfio" "$sc"
+done
+for sc in shm io_uring perf; do
+	run "$sc" "$S/buckets" "$sc"
+done
+run workload "$S/workload"
+
+# The tool started after a process already holds VFIO and mlocked memory.
+"$S/vfio" hold /tmp/hold.ready >/tmp/hold.out 2>/tmp/hold.err &
+holder=$!
+i=0
+while [ ! -e /tmp/hold.ready ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+"$T" report --json -d 1 -p "$holder" -o /tmp/hold.json >/dev/null \
+	2>>/tmp/hold.err
+echo "MLA|hold|rc|$?"
+kill "$holder"
+wait "$holder"
+for k in out err json; do dump hold "$k" "/tmp/hold.$k"; done
+exit 0

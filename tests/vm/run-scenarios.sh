@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The VM stage of the tests: for each kernel of kernels.list (or those in
+# MLA_VM_KERNELS), fetch Debian's kernel, build an initramfs whose payload
+# is the static memlockacct, the scenario programs and guest-run.sh, boot
+# it under QEMU and check the console log (check_vm.py). Prints one line
+# per test ("ok vm LABEL ...", "FAIL vm LABEL ...") and, per kernel, a
+# "# vm LABEL: N passed, N failed in S s" line.
+#
+# A kernel that cannot be fetched or booted is a failure, not a skip.
+set -uo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TOP=$(cd "$MLA_VM_DIR/../.." && pwd)
+OUT=${OUTPUT:-$TOP/.output}
+LOGDIR=${MLA_VM_LOGDIR:-${TMPDIR:-/tmp}/memlockacct-vm-logs}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+build_payload() {
+	local dir=$WORK/payload f
+	mkdir -p "$dir"
+	for f in "$OUT/static/memlockacct" "$OUT/tests/vfio" \
+		"$OUT/tests/buckets" "$OUT/tests/workload"; do
+		[[ -x $f ]] || { echo "FAIL vm payload: $f is not built (make test-programs static)"; return 1; }
+		cp "$f" "$dir/"
+	done
+	cp "$MLA_VM_DIR/guest-run.sh" "$dir/run.sh"
+	chmod 755 "$dir/run.sh"
+}
+
+# The reason a step failed: its last stderr line.
+reason() { grep -v '^ ' "$1" | tail -n 1 | sed 's/^[^:]*: //'; }
+
+test_kernel() {
+	local label=$1 suite start log initrd err=$WORK/$1.err rc
+	start=$(mla_now)
+	log=$LOGDIR/$label.log
+	initrd=$WORK/$label.cpio.gz
+	if ! suite=$(mla_label_suite "$label"); then
+		echo "FAIL vm $label: not in kernels.list"
+		return
+	fi
+	if ! "$MLA_VM_DIR/fetch-kernel.sh" "$label" "$suite" 2>"$err"; then
+		echo "FAIL vm $label: cannot fetch the kernel: $(reason "$err")"
+		return
+	fi
+	if ! "$MLA_VM_DIR/mkinitramfs.sh" "$label" "$WORK/payload" "$initrd" 2>"$err"; then
+		echo "FAIL vm $label: cannot build the initramfs: $(reason "$err")"
+		return
+	fi
+	"$MLA_VM_DIR/boot.sh" "$label" "$initrd" "$log" 2>"$err"
+	rc=$?
+	if [[ $rc -ne 0 ]]; then
+		echo "FAIL vm $label: the guest did not finish (boot.sh status $rc): $(reason "$err"); log in $log"
+		return
+	fi
+	python3 "$MLA_VM_DIR/check_vm.py" --label "$label" --log "$log" \
+		--seconds "$(mla_elapsed "$start")"
+}
+
+main() {
+	local label
+	mkdir -p "$LOGDIR"
+	build_payload || return 1
+	for label in $(mla_labels); do
+		test_kernel "$label"
+	done
+}
+
+main "$@"
