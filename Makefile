@@ -122,9 +122,9 @@ uninstall:
 
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	      libjson-c-dev make gcc
-TEST_DEPS := libcmocka-dev python3 qemu-system-x86 busybox-static cpio \
-	     gzip xz-utils zstd kmod bpftrace prometheus valgrind \
-	     libclang-rt-14-dev
+# the VM stage's own list is tests/vm/DEPS
+TEST_DEPS := libcmocka-dev python3 bpftrace prometheus valgrind \
+	     libclang-rt-14-dev $(shell grep -v '^\#' tests/vm/DEPS)
 
 deps:
 	apt-get update
