@@ -108,6 +108,7 @@ struct mla_mm_stat {
 	__u64 peak[MLA_NR_MM_COUNTERS];
 	__u64 truth[MLA_NR_MM_COUNTERS]; /* kernel value at exit_mmap */
 	__u64 pending[MLA_NR_MM_COUNTERS]; /* resync: value awaiting a 2nd look */
+	__u64 pending_pass[MLA_NR_MM_COUNTERS]; /* ... seen by this pass */
 	__s64 by_src[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
 	/* this process's share of the per-user buckets */
 	__s64 user_by_src[MLA_NR_USER_COUNTERS][MLA_NR_SOURCES];
@@ -123,6 +124,7 @@ struct mla_mm_stat {
 struct mla_user_stat {
 	__u64 seq;
 	__u64 pending[MLA_NR_USER_COUNTERS];
+	__u64 pending_pass[MLA_NR_USER_COUNTERS];
 	__u32 flags;
 	__u32 pad;
 	__u64 seen[MLA_NR_USER_COUNTERS];
@@ -136,8 +138,10 @@ struct mla_stats {
 	__u64 dropped_mms;   /* mms map full: that mm is not tracked */
 	__u64 dropped_users; /* users map full */
 	__u64 dropped_dead;  /* dead map full: a final value was lost */
+	__u64 busy;	     /* map bucket busy (nested program): retried */
 	__u64 events;
 	__u64 next_id;
+	__u64 resync_pass; /* bumped by the frontend before each resync */
 };
 
 struct mla_event {

@@ -47,8 +47,8 @@ mm_stat_create(struct mm_struct *mm, __u64 locked, __u64 pinned, bool seed)
 	err = bpf_map_update_elem(&mms, &key, st, BPF_NOEXIST);
 	if (!err)
 		hint_add(key, 1);
-	else if (err != -17 /* EEXIST: another CPU made it */)
-		stat_inc(&stats.dropped_mms);
+	else
+		count_update_error(err, &stats.dropped_mms);
 	return bpf_map_lookup_elem(&mms, &key);
 }
 
@@ -136,26 +136,24 @@ static __always_inline void emit_change(const struct mla_mm_stat *st,
  * The resync reads counters from outside, without the locks their writers
  * hold: a change it sees may belong to an operation still in progress,
  * whose own hook will observe it in a moment. So a resync takes a change
- * only when the previous resync saw the same value already: @pending and
- * the MLA_PENDING bit of @flags remember it in between.
+ * only when an earlier resync pass (not just an earlier task of this pass:
+ * a user's bucket is looked at once per task) saw the same value already.
  */
 static __always_inline bool resync_wait(const struct mla_cause *c, int i,
 					__u64 value, __u64 seen,
-					__u64 *pending, __u32 *flags)
+					__u64 *pending, __u64 *pass,
+					__u32 *flags)
 {
 	__u32 bit = MLA_PENDING(i);
 
-	if (c->kind != MLA_CAUSE_RESYNC) {
+	if (c->kind != MLA_CAUSE_RESYNC || value == seen) {
 		*flags &= ~bit;
-		return false;
-	}
-	if (value == seen) {
-		*flags &= ~bit;
-		return true;
+		return c->kind == MLA_CAUSE_RESYNC;
 	}
 	if ((*flags & bit) && *pending == value)
-		return false;
+		return *pass == stats.resync_pass; /* wait for the next pass */
 	*pending = value;
+	*pass = stats.resync_pass;
 	*flags |= bit;
 	return true;
 }
@@ -171,7 +169,8 @@ static __always_inline void account(struct mla_mm_stat *st,
 	if (counter < 0 || counter >= MLA_NR_MM_COUNTERS)
 		return;
 	if (resync_wait(c, counter, value, st->seen[counter],
-			&st->pending[counter], &st->flags))
+			&st->pending[counter], &st->pending_pass[counter],
+			&st->flags))
 		return;
 	if (st->seen[counter] == value)
 		return;
@@ -240,6 +239,7 @@ static __always_inline struct mla_user_stat *user_stat_get(__u32 uid,
 	struct mla_user_stat *us = bpf_map_lookup_elem(&users, &uid);
 	__u32 zero = 0;
 	struct mla_user_stat *fresh;
+	long err;
 
 	if (us)
 		return us;
@@ -255,8 +255,9 @@ static __always_inline struct mla_user_stat *user_stat_get(__u32 uid,
 			fresh->by_src[i][MLA_SRC_PREEXISTING] = v[i];
 		}
 	}
-	if (bpf_map_update_elem(&users, &uid, fresh, BPF_NOEXIST) == -7 /* E2BIG */)
-		stat_inc(&stats.dropped_users);
+	err = bpf_map_update_elem(&users, &uid, fresh, BPF_NOEXIST);
+	if (err)
+		count_update_error(err, &stats.dropped_users);
 	return bpf_map_lookup_elem(&users, &uid);
 }
 
@@ -328,7 +329,7 @@ int mla_observe_user(__u64 task_addr, const struct mla_cause *c)
 		__u32 src;
 
 		if (resync_wait(c, i, v[i], us->seen[i], &us->pending[i],
-				&us->flags))
+				&us->pending_pass[i], &us->flags))
 			continue;
 		if (us->seen[i] == v[i])
 			continue;

@@ -48,6 +48,21 @@ static __always_inline void stat_inc(__u64 *field)
 	__sync_fetch_and_add(field, 1);
 }
 
+/*
+ * A map update that failed: EEXIST means another CPU made the entry first,
+ * EBUSY that the bucket was locked by a program this one interrupted (the
+ * next observation makes the entry); anything else (full) loses data.
+ */
+static __always_inline void count_update_error(long err, __u64 *dropped)
+{
+	if (err == -17 /* EEXIST */)
+		return;
+	if (err == -16 /* EBUSY */)
+		stat_inc(&stats.busy);
+	else
+		stat_inc(dropped);
+}
+
 static __always_inline __u32 hint_slot(__u64 mm)
 {
 	/* mm_structs are slab objects; mix the address before masking */

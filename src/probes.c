@@ -271,6 +271,7 @@ int probes_resync(struct probes *p)
 
 	if (!pr || pr->state != PROBE_ACTIVE)
 		return -EOPNOTSUPP;
+	p->skel->bss->stats.resync_pass++;
 	return run_iter(p->skel->progs.resync);
 }
 
