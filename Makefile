@@ -14,7 +14,7 @@ DESTDIR ?=
 SANITIZE ?= 0
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
-BPF_SRCS := src/observe.bpf.c src/portable.bpf.c src/precise.bpf.c
+BPF_SRCS := src/observe.bpf.c src/portable.bpf.c src/precise.bpf.c src/vfio_iter.bpf.c
 BPF_HDRS := $(wildcard src/*.bpf.h) src/memlockacct.h src/syscall_nrs.h
 BPF_OBJS := $(patsubst src/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKEL := $(OUTPUT)/memlockacct.skel.h

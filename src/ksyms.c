@@ -28,7 +28,8 @@ static void parse_line(const char *line, size_t len, struct ksym_query *q,
 
 	if (len < 20 || sscanf(line, "%lx %c ", &addr, &type) != 2)
 		return;
-	if (type != 't' && type != 'T')
+	type |= 0x20; /* lower case: local or global alike */
+	if (type != 't' && type != 'd' && type != 'r' && type != 'b')
 		return;
 	p = strchr(line, ' ');
 	p = p ? strchr(p + 1, ' ') : NULL;
@@ -54,6 +55,8 @@ static void parse_line(const char *line, size_t len, struct ksym_query *q,
 	for (size_t i = 0; i < n; i++) {
 		bool exact;
 
+		if ((type == 't') == q[i].data)
+			continue;
 		if (q[i].exact || !matches(sym, symlen, q[i].name, &exact))
 			continue;
 		/* an exact name wins over a suffixed one */

@@ -12,6 +12,7 @@
 
 struct ksym_query {
 	const char *name;   /* what we look for */
+	bool data;	    /* a data symbol (needs CONFIG_KALLSYMS_ALL) */
 	char found[128];    /* the symbol as kallsyms has it, "" if absent */
 	char module[64];    /* "" for vmlinux */
 	bool exact;         /* found under its own name */

@@ -108,6 +108,7 @@ struct mla_kctx {
 	__u64 acct_pages;
 	__u64 acct_task;
 	__u64 arg;	 /* user_shm_lock size, __io_account_mem pages */
+	__u64 dma;	 /* struct vfio_dma *, the mapping charged */
 	__u32 kfunc;	 /* enum mla_kfunc of the outermost probe */
 	__u32 flags;	 /* MLA_F_* */
 	__u8 source;

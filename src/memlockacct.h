@@ -144,6 +144,18 @@ struct mla_stats {
 	__u64 resync_pass; /* bumped by the frontend before each resync */
 };
 
+/* A VFIO mapping found by the start-up walk of open containers. */
+struct mla_vfio_map {
+	__u64 mm;	 /* the mm it is charged to */
+	__u64 container; /* the container's struct file */
+	__u64 dma;	 /* struct vfio_dma *, as precise events name it */
+	__u64 iova, vaddr, size; /* bytes */
+	__u64 locked;	 /* pages it charged */
+	__u64 start_ns;	 /* of the process holding the container */
+	__u32 tgid;
+	__u32 lock_cap;
+};
+
 struct mla_event {
 	__u64 ts_ns;
 	__u64 mm_id;	/* mla_mm_stat.id of the mm charged, 0 for none */
@@ -168,6 +180,7 @@ struct mla_event {
 	__u64 args[4];	 /* syscall arguments (address, length, flags...) */
 	__u64 ctx[3];	 /* VFIO: iova, vaddr, size */
 	__u64 other[MLA_NR_COUNTERS]; /* all counters at the time, pages */
+	__u64 obj;	/* the object charged: VFIO dma or container file */
 	__u64 seq;	/* mla_mm_stat.seq after this change */
 	__u64 useq;	/* mla_user_stat.seq after this change */
 	char comm[MLA_COMM_LEN];

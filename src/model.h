@@ -19,6 +19,19 @@
 #include "memlockacct.h"
 
 #define MLA_INST_INFERRED (1u << 8) /* preexisting split by inference */
+#define MLA_INST_RANGES_STALE (1u << 9) /* mlockall: re-read from smaps */
+#define MLA_INST_RANGES_KNOWN (1u << 10) /* ranges tracked since birth or smaps */
+
+struct rangeset;
+
+/* A VFIO DMA mapping of this mm. */
+struct mla_mapping {
+	uint64_t obj;  /* struct vfio_dma * (precise) or container file */
+	uint64_t iova; /* with obj, the key */
+	uint64_t vaddr, size; /* bytes */
+	int64_t charged; /* pages charged for it (precise tier) */
+	bool lock_cap;
+};
 
 struct mla_inst {
 	uint64_t id;
@@ -29,12 +42,23 @@ struct mla_inst {
 	uint64_t peak[MLA_NR_MM_COUNTERS];
 	uint64_t truth[MLA_NR_MM_COUNTERS];
 	int64_t by_src[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
-	/* preexisting pages moved to a source by inference (smaps, fds) */
+	/*
+	 * Preexisting pages moved to a source at start-up: read from the
+	 * kernel (smaps VM_LOCKED ranges, the VFIO DMA tree) into base, or
+	 * only inferred (VmLck minus the VM_LOCKED ranges, VFIO open).
+	 */
+	int64_t base[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
 	int64_t inferred[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
 	int64_t user_by_src[MLA_NR_USER_COUNTERS][MLA_NR_SOURCES];
 	uint64_t user_peak[MLA_NR_USER_COUNTERS];
 	uint32_t gone; /* 0, MLA_CAUSE_EXEC or MLA_CAUSE_EXIT */
 	uint32_t flags;
+	/* address ranges, from range events and smaps */
+	struct rangeset *locked; /* VM_LOCKED */
+	struct rangeset *pinned; /* registered buffers (io_uring) */
+	void *maps;		 /* VFIO mappings: tsearch root */
+	size_t nmaps;
+	uint64_t brk_end;
 };
 
 struct mla_proc {
@@ -52,6 +76,8 @@ struct mla_proc {
 	/* RLIMIT_MEMLOCK, bytes (UINT64_MAX: unlimited), when known */
 	bool limit_known;
 	uint64_t limit_soft, limit_hard;
+	bool cap_known;
+	bool cap_ipc_lock; /* bypasses RLIMIT_MEMLOCK for most sources */
 };
 
 struct mla_user {
@@ -76,9 +102,17 @@ struct mla_inst *model_sync_mm(struct mla_model *m,
 void model_sync_user(struct mla_model *m, uint32_t uid,
 		     const struct mla_user_stat *us);
 
-/* Move @pages of an instance's preexisting charge to @source, as inferred. */
+/*
+ * Move @pages of an instance's preexisting charge to @source: @exact when
+ * read from the kernel's own structures, else only inferred.
+ */
 void model_infer(struct mla_inst *inst, int counter, int source,
-		 uint64_t pages);
+		 uint64_t pages, bool exact);
+
+/* A VFIO mapping that existed when tracing began. */
+void model_add_mapping(struct mla_inst *inst, uint64_t obj, uint64_t iova,
+		       uint64_t vaddr, uint64_t size, int64_t charged,
+		       bool lock_cap);
 
 void model_reconcile(struct mla_proc *p, const uint64_t kernel[2]);
 
@@ -100,6 +134,20 @@ const struct mla_inst *proc_current(const struct mla_proc *p);
 /* Snapshots for output, sorted by tgid then start; caller frees. */
 size_t model_procs(struct mla_model *m, struct mla_proc ***out);
 size_t model_users(struct mla_model *m, struct mla_user ***out);
+
+/* Replace an instance's VM_LOCKED ranges (from /proc/PID/smaps). */
+struct mla_range;
+void model_set_locked(struct mla_inst *inst, const struct mla_range *r,
+		      size_t n);
+/* Where the VFIO mappings come from: the precise probes, or the ioctls. */
+void model_vfio_precise(struct mla_model *m, bool precise);
+/* Every mapping of an instance, in key order; caller frees. */
+size_t inst_mappings(const struct mla_inst *inst, struct mla_mapping ***out);
+
+struct overlap_figures;
+/* Double counting of the process's current mm; false if it holds none. */
+bool proc_overlap(const struct mla_proc *p, struct overlap_figures *f,
+		  bool *ranges_known, bool *lock_cap_maps);
 
 struct mla_failure {
 	struct mla_event ev;

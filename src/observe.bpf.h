@@ -28,6 +28,7 @@ struct mla_cause {
 	__u64 cmd;
 	__u64 args[4];
 	__u64 ctx[3];
+	__u64 obj; /* struct vfio_dma * (precise) or the container's file */
 };
 
 /*
@@ -177,6 +178,7 @@ static __always_inline bool cause_kctx(struct mla_cause *c)
 	c->ctx[0] = k->ctx[0];
 	c->ctx[1] = k->ctx[1];
 	c->ctx[2] = k->ctx[2];
+	c->obj = k->dma;
 	return true;
 }
 
@@ -243,6 +245,7 @@ static __always_inline void event_cause(struct mla_event *e,
 	e->flags |= c->flags;
 	__builtin_memcpy(e->args, c->args, sizeof(e->args));
 	__builtin_memcpy(e->ctx, c->ctx, sizeof(e->ctx));
+	e->obj = c->obj;
 }
 
 static __always_inline void event_owner(struct mla_event *e,

@@ -11,6 +11,7 @@
 #include "names.h"
 #include "output.h"
 #include "procfs.h"
+#include "rangeset.h"
 
 #define COMM_ESC 80 /* a 15-byte name escaped, worst case 4 bytes each */
 
@@ -321,9 +322,118 @@ static struct json_object *limit_json(const struct mla_proc *p,
 	return j;
 }
 
-static struct json_object *proc_json(const struct mla_proc *p,
+/* ---- double counting and headroom ---------------------------------------- */
+
+struct proc_view {
+	struct overlap_figures f; /* bytes */
+	bool has;		  /* the process has a current mm */
+	bool ranges_known;	  /* ranges tracked since birth or from smaps */
+	bool vfio_lock_cap;	  /* a VFIO mapping bypasses the limit */
+	uint64_t unified;	  /* pages held once each */
+};
+
+static void proc_view(const struct mla_proc *p, const struct out_opts *o,
+		      struct proc_view *v)
+{
+	uint64_t pinned = proc_final(p, MLA_PINNED_VM) * o->page_size;
+	int64_t shm = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->has = proc_overlap(p, &v->f, &v->ranges_known, &v->vfio_lock_cap);
+	for (int s = 0; s < MLA_NR_SOURCES; s++)
+		shm += proc_user_share(p, 1, s);
+	/*
+	 * Counted once: the union of mlocked and VFIO-mapped ranges, the pinned
+	 * pages not in it, and SHM_LOCK segments (io_uring's user charge is
+	 * for the same pages as its pinned_vm one).
+	 */
+	v->unified = (v->f.unique_locked + (pinned > v->f.locked_pinned ?
+					    pinned - v->f.locked_pinned : 0)) /
+			     o->page_size +
+		     (shm > 0 ? shm : 0);
+}
+
+static struct json_object *double_json(const struct mla_proc *p,
+				       const struct proc_view *v,
+				       const struct out_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+	uint64_t locked = proc_final(p, MLA_LOCKED_VM);
+
+	jadd(j, "mlock_and_vfio", jint(v->f.mlock_vfio / 1024));
+	jadd(j, "vfio_and_vfio", jint(v->f.vfio_vfio / 1024));
+	jadd(j, "locked_and_pinned", jint(v->f.locked_pinned / 1024));
+	jadd(j, "max_vfio_multiplicity", jint(v->f.max_multiplicity));
+	/* shares of the counter they inflate, in percent */
+	jadd(j, "mlock_and_vfio_pct",
+	     json_object_new_double(locked ? 100.0 * v->f.mlock_vfio /
+						     (locked * o->page_size) :
+					     0));
+	jadd(j, "vfio_and_vfio_pct",
+	     json_object_new_double(locked ? 100.0 * v->f.vfio_vfio /
+						     (locked * o->page_size) :
+					     0));
+	jadd(j, "ranges_known", json_object_new_boolean(v->ranges_known));
+	return j;
+}
+
+/* One bucket against the process's limit. */
+static struct json_object *bucket_json(uint64_t held_pages, bool bypass,
+				       const struct mla_proc *p,
+				       const struct out_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+	uint64_t held = pages_kib(o, held_pages);
+
+	jadd(j, "held_kib", jint(held));
+	if (p->limit_known && p->limit_soft != UINT64_MAX) {
+		jadd(j, "limit_kib", jint(p->limit_soft / 1024));
+		jadd(j, "headroom_kib",
+		     jint((int64_t)(p->limit_soft / 1024) - (int64_t)held));
+	} else {
+		jadd(j, "limit_kib", NULL);
+		jadd(j, "headroom_kib", NULL);
+	}
+	jadd(j, "bypass", json_object_new_boolean(bypass));
+	return j;
+}
+
+static struct json_object *headroom_json(struct mla_model *m,
+					 const struct mla_proc *p,
+					 const struct proc_view *v,
+					 const struct out_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+	struct mla_user *u = model_user(m, p->uid, false);
+	bool cap = p->cap_known && p->cap_ipc_lock;
+	struct json_object *uni;
+
+	jadd(j, "cap_ipc_lock",
+	     p->cap_known ? json_object_new_boolean(p->cap_ipc_lock) : NULL);
+	jadd(j, "vfio_lock_cap", json_object_new_boolean(v->vfio_lock_cap));
+	jadd(j, "locked_vm", bucket_json(proc_final(p, MLA_LOCKED_VM), cap, p, o));
+	jadd(j, "pinned_vm", bucket_json(proc_final(p, MLA_PINNED_VM), cap, p, o));
+	/* the per-user buckets hold every process of the user */
+	jadd(j, "user_locked_vm", bucket_json(u ? u->seen[0] : 0, cap, p, o));
+	jadd(j, "user_shm_locked", bucket_json(u ? u->seen[1] : 0, cap, p, o));
+	/* four buckets, each allowed the limit on its own */
+	jadd(j, "effective_limit_kib",
+	     p->limit_known && p->limit_soft != UINT64_MAX ?
+		     jint(4 * (p->limit_soft / 1024)) : NULL);
+	uni = bucket_json(v->unified, cap, p, o);
+	jadd(uni, "would_exceed",
+	     json_object_new_boolean(!cap && p->limit_known &&
+				     p->limit_soft != UINT64_MAX &&
+				     v->unified * o->page_size > p->limit_soft));
+	jadd(j, "unified", uni);
+	return j;
+}
+
+static struct json_object *proc_json(struct mla_model *m,
+				     const struct mla_proc *p,
 				     const struct out_opts *o)
 {
+	struct proc_view v;
 	struct json_object *j = json_object_new_object();
 	char comm[COMM_ESC];
 	int64_t drift = 0;
@@ -345,6 +455,10 @@ static struct json_object *proc_json(const struct mla_proc *p,
 				      (proc_current(p) &&
 				       proc_current(p)->gone == MLA_CAUSE_EXIT)));
 	jadd(j, "rlimit_memlock", limit_json(p, o));
+	proc_view(p, o, &v);
+	jadd(j, "double_counted_kib", double_json(p, &v, o));
+	jadd(j, "unique_locked_kib", jint(v.f.unique_locked / 1024));
+	jadd(j, "headroom", headroom_json(m, p, &v, o));
 	jadd(j, "failures", jint(p->nfailures));
 	return j;
 }
@@ -388,7 +502,7 @@ struct json_object *report_json(struct mla_model *m, const struct proc_filter *f
 	n = model_procs(m, &pv);
 	for (size_t i = 0; i < n; i++)
 		if (proc_matches(pv[i], f))
-			json_object_array_add(procs, proc_json(pv[i], o));
+			json_object_array_add(procs, proc_json(m, pv[i], o));
 	free(pv);
 	jadd(root, "processes", procs);
 

@@ -47,10 +47,30 @@ static __always_inline bool mm_interesting(struct mm_struct *mm)
 		      hint_maybe_tracked((__u64)mm));
 }
 
+/* The struct file behind current's @fd: the identity of a container. */
+static __always_inline __u64 current_file(long fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return (__u64)f;
+}
+
+/*
+ * A syscall that may have moved VM_LOCKED ranges, VFIO mappings or pinned
+ * buffers completed: the frontend keeps the address ranges from these.
+ */
 static __always_inline void emit_range(const struct mla_cause *c, long ret,
 				       __u64 x0, __u64 x1)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 mm = (__u64)current_mm();
+	struct mla_mm_stat *st;
 	struct mla_event *e;
 
 	if (!event_wanted(tgid))
@@ -58,13 +78,21 @@ static __always_inline void emit_range(const struct mla_cause *c, long ret,
 	e = event_new(MLA_EV_RANGE);
 	if (!e)
 		return;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	st = bpf_map_lookup_elem(&mms, &mm);
+	if (st)
+		event_owner(e, st);
+	else
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->tgid = tgid;
 	event_cause(e, c);
 	e->ret = ret;
 	e->value = ret;
-	e->ctx[0] = x0;
-	e->ctx[1] = x1;
+	if (x0 || x1) {
+		e->ctx[0] = x0;
+		e->ctx[1] = x1;
+	}
+	if (mm_def_locked((struct mm_struct *)mm))
+		e->flags |= MLA_F_DEF_LOCKED;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -388,6 +416,24 @@ static __always_inline __u64 iovec_pages(__u64 uptr, __u64 n)
 	return pages;
 }
 
+/* The buffers just registered: one range event each, for the pinned set. */
+static __always_inline void emit_iovec_ranges(struct mla_cause *c, __u64 uptr,
+					      __u64 n)
+{
+	for (int i = 0; i < 32; i++) {
+		struct iovec iov;
+
+		if (i >= n)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov),
+					(void *)(uptr + i * sizeof(iov))))
+			break;
+		c->ctx[1] = (__u64)iov.iov_base;
+		c->ctx[2] = iov.iov_len;
+		emit_range(c, 0, 0, 0);
+	}
+}
+
 SEC("tracepoint/syscalls/sys_exit_io_uring_register")
 int sys_exit_io_uring_register(struct trace_event_raw_sys_exit *ctx)
 {
@@ -397,6 +443,11 @@ int sys_exit_io_uring_register(struct trace_event_raw_sys_exit *ctx)
 	cause_syscall(&c, MLA_NR_io_uring_register);
 	observe_mm(current_mm(), &c, false);
 	observe_user(&c);
+	c.obj = current_file(c.args[0]);
+	if (ctx->ret == 0 && c.args[1] == 0 /* IORING_REGISTER_BUFFERS */)
+		emit_iovec_ranges(&c, c.args[2], c.args[3]);
+	else if (ctx->ret == 0 && c.args[1] == 1 /* UNREGISTER_BUFFERS */)
+		emit_range(&c, 0, 0, 0);
 	/* IORING_REGISTER_BUFFERS (0): ENOMEM is the per-user memlock check */
 	if (ctx->ret == -MLA_ENOMEM && c.args[1] == 0)
 		syscall_failure(&c, ctx->ret, MLA_USER_LOCKED,
@@ -449,6 +500,8 @@ int sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 	cause_syscall(&c, MLA_NR_ioctl);
 	observe_mm(mm, &c, false);
 	observe_user(&c);
+	if (cmd == MLA_VFIO_IOMMU_MAP_DMA || cmd == MLA_VFIO_IOMMU_UNMAP_DMA)
+		c.obj = current_file(c.args[0]);
 	if (cmd == MLA_VFIO_IOMMU_MAP_DMA) {
 		struct mla_vfio_dma_map m = {};
 

@@ -89,6 +89,7 @@ static __always_inline void kctx_cause(struct mla_cause *c,
 	c->ctx[0] = k->ctx[0];
 	c->ctx[1] = k->ctx[1];
 	c->ctx[2] = k->ctx[2];
+	c->obj = k->dma;
 }
 
 /* Remember that this syscall's refusal is explained, for the portable tier. */
@@ -269,6 +270,7 @@ static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr)
 	/* module BTF missing: no layout, the inner probe still has the mm */
 	if (!bpf_core_type_exists(struct vfio_dma___mla) || !dma)
 		return;
+	k->dma = (__u64)dma;
 	k->ctx[0] = BPF_CORE_READ(dma, iova);
 	k->ctx[1] = BPF_CORE_READ(dma, vaddr);
 	k->ctx[2] = BPF_CORE_READ(dma, size);

@@ -46,6 +46,8 @@ static const struct probe portable_tpl[] = {
 	{ .label = "sys_exit_ioctl", .prog = "sys_exit_ioctl" },
 	{ .label = "task iterator (baseline)", .prog = "baseline" },
 	{ .label = "task iterator (resync)", .prog = "resync" },
+	{ .label = "VFIO container walk", .prog = "vfio_maps",
+	  .module = VFIO_MOD },
 };
 
 static const struct probe precise_tpl[] = {
@@ -102,6 +104,42 @@ static uint64_t boottime_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/*
+ * The walk of open VFIO containers finds them by their file_operations and
+ * the type1 IOMMU by its driver ops: both from kallsyms (data symbols,
+ * CONFIG_KALLSYMS_ALL), present once the modules are loaded.
+ */
+static void plan_vfio_walk(struct probes *p, struct probe *pr)
+{
+	struct ksym_query q[] = {
+		{ .name = "vfio_fops", .data = true },
+		{ .name = "vfio_iommu_driver_ops_type1", .data = true },
+	};
+
+	snprintf(pr->kind, sizeof(pr->kind), "iter/task_file");
+	if (!module_loaded("vfio") || !module_loaded(VFIO_MOD)) {
+		probe_off(pr, "module %s not loaded", VFIO_MOD);
+		return;
+	}
+	if (!module_has_btf("vfio") || !module_has_btf(VFIO_MOD)) {
+		probe_off(pr, "no BTF for the vfio modules "
+			      "(CONFIG_DEBUG_INFO_BTF_MODULES): VFIO held "
+			      "before start is inferred%s",
+			  NULL);
+		return;
+	}
+	if (ksyms_resolve(q, 2) || !q[0].addr || !q[1].addr) {
+		probe_off(pr, "vfio_fops or the type1 driver ops not in "
+			      "kallsyms (CONFIG_KALLSYMS_ALL, or root to see "
+			      "addresses)%s",
+			  NULL);
+		return;
+	}
+	p->vfio_fops = q[0].addr;
+	p->type1_ops = q[1].addr;
+	snprintf(pr->target, sizeof(pr->target), "vfio_fops");
+}
+
 /* Portable tier: which tracepoints exist here, in which flavour. */
 static void plan_portable(struct probes *p, const struct probes_opts *o,
 			  struct btf *btf)
@@ -115,6 +153,10 @@ static void plan_portable(struct probes *p, const struct probes_opts *o,
 		if (!strcmp(pr->prog, "baseline") ||
 		    !strcmp(pr->prog, "resync")) {
 			snprintf(pr->kind, sizeof(pr->kind), "iter/task");
+			continue;
+		}
+		if (!strcmp(pr->prog, "vfio_maps")) {
+			plan_vfio_walk(p, pr);
 			continue;
 		}
 		if (!strncmp(pr->prog, "sys_exit_", 9)) {
@@ -231,6 +273,8 @@ static void configure(struct probes *p, const struct probes_opts *o)
 	s->rodata->filter_cgroup = o->cgroup_fd >= 0;
 	s->rodata->lazy_baseline = p->lazy_baseline;
 	s->rodata->tool_start_ns = p->start_ns;
+	s->rodata->vfio_fops_addr = p->vfio_fops;
+	s->rodata->type1_ops_addr = p->type1_ops;
 	for (unsigned int i = N_PORTABLE; i < p->n; i++)
 		if (p->list[i].state == PROBE_ACTIVE)
 			s->rodata->precise = 1;
@@ -244,10 +288,13 @@ static struct probe *probe_named(struct probes *p, const char *prog)
 	return NULL;
 }
 
-static int run_iter(struct bpf_program *prog)
+/* Run an iterator; keep its output in @out (malloc'd) if asked. */
+static int run_iter_out(struct bpf_program *prog, char **out, size_t *len)
 {
 	struct bpf_link *link;
-	char buf[256];
+	size_t used = 0, cap = 0;
+	char buf[4096], *data = NULL;
+	ssize_t n;
 	int fd;
 
 	link = bpf_program__attach_iter(prog, NULL);
@@ -258,11 +305,54 @@ static int run_iter(struct bpf_program *prog)
 		bpf_link__destroy(link);
 		return -errno;
 	}
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (!out)
+			continue;
+		if (used + n > cap) {
+			char *t = realloc(data, cap = (cap + n) * 2);
+
+			if (!t)
+				break;
+			data = t;
+		}
+		memcpy(data + used, buf, n);
+		used += n;
+	}
 	close(fd);
 	bpf_link__destroy(link);
+	if (out) {
+		*out = data;
+		*len = used;
+	}
 	return 0;
+}
+
+static int run_iter(struct bpf_program *prog)
+{
+	return run_iter_out(prog, NULL, NULL);
+}
+
+/* Walk the open VFIO containers: one struct mla_vfio_map per mapping. */
+static int run_vfio_walk(struct probes *p)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int err;
+
+	err = run_iter_out(p->skel->progs.vfio_maps, &data, &len);
+	if (err)
+		return err;
+	p->vfio_maps = (struct mla_vfio_map *)data;
+	p->nvfio_maps = len / sizeof(struct mla_vfio_map);
+	return 0;
+}
+
+bool probes_active(struct probes *p, const char *label)
+{
+	for (unsigned int i = 0; i < p->n; i++)
+		if (!strcmp(p->list[i].label, label))
+			return p->list[i].state == PROBE_ACTIVE;
+	return false;
 }
 
 int probes_resync(struct probes *p)
@@ -303,7 +393,7 @@ static int attach_all(struct probes *p, char *why, int len)
 		struct probe *pr = &p->list[i];
 		int err;
 
-		if (pr->state != PROBE_ACTIVE || !strcmp(pr->kind, "iter/task"))
+		if (pr->state != PROBE_ACTIVE || !strncmp(pr->kind, "iter/", 5))
 			continue;
 		err = attach_one(p, pr, why, len);
 		if (!err)
@@ -431,6 +521,14 @@ int probes_start(struct probes *p, const struct probes_opts *o, char *why,
 			goto fail;
 		}
 	}
+	if (probe_named(p, "vfio_maps")->state == PROBE_ACTIVE &&
+	    (err = run_vfio_walk(p))) {
+		struct probe *w = probe_named(p, "vfio_maps");
+
+		w->state = PROBE_FAILED;
+		snprintf(w->why, sizeof(w->why), "walk failed: %s",
+			 strerror(-err));
+	}
 	err = attach_all(p, why, whylen);
 	if (err)
 		goto fail;
@@ -451,6 +549,9 @@ void probes_stop(struct probes *p)
 	p->skel = NULL;
 	free(p->list);
 	p->list = NULL;
+	free(p->vfio_maps);
+	p->vfio_maps = NULL;
+	p->nvfio_maps = 0;
 }
 
 static const char *state_name(enum probe_state s)

@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <linux/types.h>
+#include "memlockacct.h"
+
 enum probe_state { PROBE_ACTIVE, PROBE_OFF, PROBE_FAILED };
 
 struct probe {
@@ -43,7 +46,10 @@ struct probes {
 	bool precise;	    /* at least one precise probe attached */
 	bool lazy_baseline; /* no iterator: baseline from first sight */
 	uint64_t start_ns;  /* CLOCK_BOOTTIME when tracing began */
-	unsigned int baseline_mms;
+	/* VFIO mappings open at start, from the container walk */
+	struct mla_vfio_map *vfio_maps;
+	size_t nvfio_maps;
+	__u64 vfio_fops, type1_ops; /* kallsyms, for the walk */
 };
 
 /*
@@ -59,6 +65,9 @@ void probes_stop(struct probes *p);
  * changed where no hook sees. -EOPNOTSUPP without task iterators.
  */
 int probes_resync(struct probes *p);
+
+/* Is the probe of this label (as `features` shows it) attached? */
+bool probes_active(struct probes *p, const char *label);
 
 /* The `features` table. */
 void probes_print(const struct probes *p, FILE *out, bool json);

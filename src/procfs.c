@@ -48,6 +48,13 @@ int parse_status(const char *text, struct proc_status *st)
 		st->uid = v;
 	if (!status_field(text, "Tgid", &v))
 		st->tgid = v;
+	{
+		const char *cap = strstr(text, "\nCapEff:");
+
+		/* CAP_IPC_LOCK is bit 14 of the hex mask */
+		if (cap)
+			st->cap_ipc_lock = (strtoull(cap + 8, NULL, 16) >> 14) & 1;
+	}
 	err = status_field(text, "VmLck", &st->vmlck_kib);
 	if (err == -ENOENT)
 		return 0; /* a kernel thread, or a zombie */
@@ -96,7 +103,7 @@ static bool is_hex(char c)
 }
 
 /* A VMA header line: "start-end perms offset dev inode [path]". */
-static bool vma_header(const char *line, struct proc_range *r)
+static bool vma_header(const char *line, struct mla_range *r)
 {
 	char *end;
 	unsigned long long s, e;
@@ -131,16 +138,16 @@ static bool vmflags_locked(const char *line)
 	return false;
 }
 
-int parse_smaps_locked(const char *text, struct proc_range **ranges,
+int parse_smaps_locked(const char *text, struct mla_range **ranges,
 		       size_t *n)
 {
-	struct proc_range cur = { 0 }, *out = NULL;
+	struct mla_range cur = { 0 }, *out = NULL;
 	size_t cnt = 0, cap = 0;
 	bool have = false;
 	const char *p = text;
 
 	while (p && *p) {
-		struct proc_range r;
+		struct mla_range r;
 
 		if (vma_header(p, &r)) {
 			cur = r;
@@ -149,7 +156,7 @@ int parse_smaps_locked(const char *text, struct proc_range **ranges,
 			if (vmflags_locked(p)) {
 				if (cnt == cap) {
 					size_t ncap = cap ? cap * 2 : 16;
-					struct proc_range *t =
+					struct mla_range *t =
 						realloc(out, ncap * sizeof(*t));
 
 					if (!t) {
@@ -276,7 +283,7 @@ int proc_starttime(pid_t pid, uint64_t *ticks)
 	return err;
 }
 
-int proc_locked_ranges(pid_t pid, struct proc_range **ranges, size_t *n)
+int proc_locked_ranges(pid_t pid, struct mla_range **ranges, size_t *n)
 {
 	char *text = proc_read(pid, "smaps", NULL);
 	int err;

@@ -12,23 +12,23 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "rangeset.h" /* struct mla_range */
+
 struct proc_status {
 	uint64_t vmlck_kib;
 	uint64_t vmpin_kib;
 	uint32_t uid;
 	uint32_t tgid;
 	bool has_vm; /* kernel threads have no Vm* lines */
+	bool cap_ipc_lock; /* in CapEff */
 };
 
-struct proc_range {
-	uint64_t start, end; /* [start, end) */
-};
 
 int parse_status(const char *text, struct proc_status *st);
 /* Field 22 of /proc/PID/stat, in clock ticks since boot. */
 int parse_stat_starttime(const char *text, uint64_t *ticks);
 /* VM_LOCKED VMAs ("lo" in VmFlags), in address order; caller frees. */
-int parse_smaps_locked(const char *text, struct proc_range **ranges,
+int parse_smaps_locked(const char *text, struct mla_range **ranges,
 		       size_t *n);
 /* "Max locked memory" of /proc/PID/limits, bytes; UINT64_MAX = unlimited. */
 int parse_limits_memlock(const char *text, uint64_t *soft, uint64_t *hard);
@@ -38,7 +38,7 @@ char *proc_read(pid_t pid, const char *file, size_t *len);
 
 int proc_status(pid_t pid, struct proc_status *st);
 int proc_starttime(pid_t pid, uint64_t *ticks);
-int proc_locked_ranges(pid_t pid, struct proc_range **ranges, size_t *n);
+int proc_locked_ranges(pid_t pid, struct mla_range **ranges, size_t *n);
 int proc_memlock_limit(pid_t pid, uint64_t *soft, uint64_t *hard);
 int proc_comm(pid_t pid, char *buf, size_t len);
 /* Does the process hold a VFIO container/group or iommufd open? */

@@ -78,6 +78,29 @@ static bool event_shown(struct session *s, const struct mla_event *e)
 	return true;
 }
 
+/* Read a process's VM_LOCKED ranges from /proc/PID/smaps into @inst. */
+static int read_locked_ranges(struct mla_inst *inst, uint64_t *pages)
+{
+	struct mla_proc *p = inst->proc;
+	struct mla_range *r = NULL;
+	size_t n = 0;
+	int err;
+
+	if (!proc_same_start(p->tgid, p->start_ns))
+		return -ESRCH;
+	err = proc_locked_ranges(p->tgid, &r, &n);
+	if (err)
+		return err;
+	model_set_locked(inst, r, n);
+	if (pages) {
+		*pages = 0;
+		for (size_t i = 0; i < n; i++)
+			*pages += (r[i].end - r[i].start) / 4096;
+	}
+	free(r);
+	return 0;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -87,6 +110,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(&e, data, sizeof(e));
 	model_apply_event(s->model, &e);
+	/* mlockall(MCL_CURRENT) locked every VMA: smaps says which */
+	if (e.type == MLA_EV_RANGE && e.mm_id) {
+		struct mla_inst *inst = model_inst(s->model, e.mm_id);
+
+		if (inst && (inst->flags & MLA_INST_RANGES_STALE))
+			read_locked_ranges(inst, NULL);
+	}
 	if (s->o->mode == MODE_TRACE && event_shown(s, &e)) {
 		trace_event(s->out, &s->o->out, &e);
 		fflush(s->out);
@@ -105,28 +135,40 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 /*
  * A process that held memory before we started: split what its mm held
- * between mlock (its VM_LOCKED VMAs) and, when it has VFIO open, VFIO.
+ * between mlock (its VM_LOCKED VMAs, from smaps) and VFIO (its mappings,
+ * from the walk of open containers, or only inferred when it has VFIO open
+ * and the walk could not run).
  */
-static void infer_baseline(struct session *s, struct mla_inst *inst)
+static void infer_baseline(struct session *s, struct mla_inst *inst,
+			   __u64 mm)
 {
 	struct mla_proc *p = inst->proc;
-	unsigned int psz = s->o->out.page_size;
-	struct proc_range *r = NULL;
-	uint64_t locked = 0;
+	uint64_t locked = 0, vfio = 0;
+	bool walked = false;
 	int64_t rest;
-	size_t n = 0;
 
-	if (!proc_same_start(p->tgid, p->start_ns))
+	if (read_locked_ranges(inst, &locked))
 		return;
-	if (!proc_locked_ranges(p->tgid, &r, &n))
-		for (size_t i = 0; i < n; i++)
-			locked += (r[i].end - r[i].start) / psz;
-	free(r);
-	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_MLOCK, locked);
+	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_MLOCK, locked, true);
+	for (size_t i = 0; i < s->probes.nvfio_maps; i++) {
+		const struct mla_vfio_map *r = &s->probes.vfio_maps[i];
+
+		if (r->mm != mm)
+			continue;
+		model_add_mapping(inst, r->dma, r->iova, r->vaddr, r->size,
+				  r->locked, r->lock_cap);
+		vfio += r->locked;
+		walked = true;
+	}
+	if (walked) {
+		model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, vfio, true);
+		return;
+	}
 	rest = inst->by_src[MLA_LOCKED_VM][MLA_SRC_PREEXISTING] +
+	       inst->base[MLA_LOCKED_VM][MLA_SRC_PREEXISTING] +
 	       inst->inferred[MLA_LOCKED_VM][MLA_SRC_PREEXISTING];
 	if (rest > 0 && proc_has_vfio(p->tgid))
-		model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, rest);
+		model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, rest, false);
 }
 
 static void harvest_live(struct session *s)
@@ -144,7 +186,7 @@ static void harvest_live(struct session *s)
 
 		if (inst && (st.flags & MLA_MM_SEEDED) &&
 		    !(inst->flags & MLA_INST_INFERRED))
-			infer_baseline(s, inst);
+			infer_baseline(s, inst, key);
 	}
 }
 
@@ -251,6 +293,8 @@ static int reconcile(struct session *s)
 				p->exited = true; /* never charged, now gone */
 			continue;
 		}
+		p->cap_known = true;
+		p->cap_ipc_lock = st.cap_ipc_lock;
 		kernel[MLA_LOCKED_VM] = st.vmlck_kib / kib_per_page;
 		kernel[MLA_PINNED_VM] = st.vmpin_kib / kib_per_page;
 		model_reconcile(p, kernel);
@@ -548,6 +592,7 @@ int session_run(struct session_opts *o)
 		goto out;
 	}
 	o->out.start_ns = s.probes.start_ns;
+	model_vfio_precise(s.model, probes_active(&s.probes, "vfio_lock_acct"));
 	s.rb = ring_buffer__new(bpf_map__fd(s.probes.skel->maps.events),
 				handle_event, &s, NULL);
 	if (!s.rb) {

@@ -86,12 +86,42 @@ def check_user_steps(c, steps, events):
                     f"{counter} delta_kib", got, s[key])
 
 
+FIGURES = ("mlock_and_vfio", "vfio_and_vfio", "locked_and_pinned",
+           "max_vfio_multiplicity")
+
+
+def check_figures(c, steps, summary, test_prefix=""):
+    """Double counting a process's last step states, in its summary."""
+    procs = {p["pid"]: p for p in summary["processes"]}
+    last = {}
+    for s in steps:
+        last[s["pid"]] = s
+    for pid, s in sorted(last.items()):
+        wanted = [k for k in FIGURES if f"{k}_kib" in s or k in s]
+        if not wanted and "unique_locked_kib" not in s:
+            continue
+        test = f"{test_prefix}double counting of pid {pid}"
+        p = procs.get(pid)
+        if not c.check(test, p is not None, "not in the summary"):
+            continue
+        d = p["double_counted_kib"]
+        for k in FIGURES:
+            want = s.get(f"{k}_kib", s.get(k))
+            if want is not None:
+                c.equal(test, k, d[k], want)
+        if "unique_locked_kib" in s:
+            c.equal(test, "unique_locked_kib", p["unique_locked_kib"],
+                    s["unique_locked_kib"])
+        c.equal(test, "ranges_known", d["ranges_known"], True)
+
+
 def check_run(c, steps, summary, events):
     """Everything a `run --json` over a scenario must get exactly right."""
     check_summary(c, summary)
     check_steps(c, steps, events)
     check_user_steps(c, steps, events)
     check_processes(c, steps, summary)
+    check_figures(c, steps, summary)
 
 
 def check_processes(c, steps, summary):

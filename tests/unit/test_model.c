@@ -220,13 +220,14 @@ static void test_infer_preexisting(void **state)
 
 	st.by_src[MLA_LOCKED_VM][MLA_SRC_PREEXISTING] = 3000;
 	inst = model_sync_mm(m, &st);
-	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_MLOCK, 1000);
-	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, 5000); /* capped */
+	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_MLOCK, 1000, true);
+	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, 5000, false); /* capped */
 	p = the_proc(m);
 	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_MLOCK), 1000);
 	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_VFIO), 2000);
 	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_PREEXISTING), 0);
 	assert_int_equal(proc_inferred(p, MLA_LOCKED_VM, MLA_SRC_VFIO), 2000);
+	assert_int_equal(proc_inferred(p, MLA_LOCKED_VM, MLA_SRC_MLOCK), 0);
 	/* a later snapshot keeps the inference */
 	model_sync_mm(m, &st);
 	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_VFIO), 2000);

@@ -60,7 +60,7 @@ static void test_smaps_locked(void **state)
 		"7f0000200000-7f0000201000 r--p 00000000 00:00 0 /lo lo\n"
 		"Locked:                4 kB\n"
 		"VmFlags: rd mr lo\n";
-	struct proc_range *r;
+	struct mla_range *r;
 	size_t n;
 
 	assert_int_equal(parse_smaps_locked(text, &r, &n), 0);

@@ -16,8 +16,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import mla_check  # noqa: E402
 
-VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "other_task",
-                  "limits")
+VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "overlap_mlock",
+                  "overlap_vfio", "other_task", "limits")
 BUCKET_SCENARIOS = ("shm", "io_uring", "perf")
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
                   "vfio_lock_acct", "mm_lock_acct", "vfio_pin_pages_remote")
@@ -86,6 +86,15 @@ def check_failures(c, steps, summary):
     """Each refused step is in the summary's failures, with its numbers."""
     refused = [s for s in steps if "errno" in s]
     c.check("limits: refusals seen", refused, "no refused steps")
+    test = "limits: headroom 0 before the refusals"
+    procs = {p["pid"]: p for p in summary["processes"]}
+    if refused and c.check(test, refused[0]["pid"] in procs, "no process"):
+        h = procs[refused[0]["pid"]]["headroom"]
+        c.equal(test, "locked_vm headroom_kib",
+                h["locked_vm"]["headroom_kib"], 0)
+        c.equal(test, "cap_ipc_lock", h["cap_ipc_lock"], False)
+        c.equal(test, "unified would_exceed",
+                h["unified"]["would_exceed"], False)
     for s in refused:
         test = f"limits: {s['step']} explained"
         c.equal(test, "scenario errno", mla_check.errno_name(s["ret"]),
@@ -128,9 +137,10 @@ def check_hold(c, block):
     c.equal(test, "locked_vm final_kib", lv["final_kib"], h["vmlck_after"])
     c.equal(test, "drift_kib", p["drift_kib"], 0)
     c.equal(test, "mlock final_kib", lv["by_source"]["mlock"]["final_kib"],
-            4096)
+            h["mlock_kib"])
     c.equal(test, "vfio final_kib", lv["by_source"]["vfio"]["final_kib"],
-            8192)
+            h["vfio_kib"])
+    mla_check.check_figures(c, steps, summary, "hold: ")
 
 
 def check_features(c, block, label, logdir):

@@ -41,7 +41,8 @@ plain() {
 plain features "$T" features
 plain verify "$T" features --verify
 
-for sc in map_unmap mlocked double_map other_task limits; do
+for sc in map_unmap mlocked double_map overlap_mlock overlap_vfio other_task \
+	limits; do
 	run "$sc" "$S/vfio" "$sc"
 done
 for sc in shm io_uring perf; do
