@@ -142,6 +142,7 @@ struct mla_stats {
 	__u64 events;
 	__u64 next_id;
 	__u64 resync_pass; /* bumped by the frontend before each resync */
+	__u64 walk_lost;   /* VFIO mappings the start-up walk could not keep */
 };
 
 /* A VFIO mapping found by the start-up walk of open containers. */

@@ -495,6 +495,7 @@ struct json_object *report_json(struct mla_model *m, const struct proc_filter *f
 	jadd(dropped, "mms", jint(s->dropped_mms));
 	jadd(dropped, "exited_mms", jint(s->dropped_dead));
 	jadd(dropped, "users", jint(s->dropped_users));
+	jadd(dropped, "vfio_walk", jint(s->walk_lost));
 	/* not a loss: the entry is made at the next observation */
 	jadd(root, "map_busy_retries", jint(s->busy));
 	jadd(root, "dropped", dropped);

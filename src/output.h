@@ -40,6 +40,7 @@ struct run_stats {
 	uint64_t dropped_dead;
 	uint64_t dropped_users;
 	uint64_t busy;
+	uint64_t walk_lost;
 	uint64_t events;
 	const char *tier;
 	uint64_t duration_ns;

@@ -288,13 +288,11 @@ static struct probe *probe_named(struct probes *p, const char *prog)
 	return NULL;
 }
 
-/* Run an iterator; keep its output in @out (malloc'd) if asked. */
-static int run_iter_out(struct bpf_program *prog, char **out, size_t *len)
+/* Run an iterator whose work is its side effects on the maps. */
+static int run_iter(struct bpf_program *prog)
 {
 	struct bpf_link *link;
-	size_t used = 0, cap = 0;
-	char buf[4096], *data = NULL;
-	ssize_t n;
+	char buf[256];
 	int fd;
 
 	link = bpf_program__attach_iter(prog, NULL);
@@ -305,46 +303,57 @@ static int run_iter_out(struct bpf_program *prog, char **out, size_t *len)
 		bpf_link__destroy(link);
 		return -errno;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (!out)
-			continue;
-		if (used + n > cap) {
-			char *t = realloc(data, cap = (cap + n) * 2);
-
-			if (!t)
-				break;
-			data = t;
-		}
-		memcpy(data + used, buf, n);
-		used += n;
-	}
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
 	close(fd);
 	bpf_link__destroy(link);
-	if (out) {
-		*out = data;
-		*len = used;
-	}
 	return 0;
 }
 
-static int run_iter(struct bpf_program *prog)
+static int keep_vfio_map(void *ctx, void *data, size_t size)
 {
-	return run_iter_out(prog, NULL, NULL);
+	struct probes *p = ctx;
+	struct mla_vfio_map *v;
+
+	if (size < sizeof(*v))
+		return 0;
+	if (p->nvfio_maps % 1024 == 0) {
+		v = realloc(p->vfio_maps, (p->nvfio_maps + 1024) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		p->vfio_maps = v;
+	}
+	memcpy(&p->vfio_maps[p->nvfio_maps++], data, sizeof(*v));
+	return 0;
 }
 
-/* Walk the open VFIO containers: one struct mla_vfio_map per mapping. */
+/*
+ * Walk the open VFIO containers: the mappings come through walk_out, and
+ * each container's one byte of iterator output lets us drain it in time.
+ */
 static int run_vfio_walk(struct probes *p)
 {
-	char *data = NULL;
-	size_t len = 0;
-	int err;
+	struct ring_buffer *rb;
+	struct bpf_link *link;
+	char byte;
+	int fd, err = 0;
 
-	err = run_iter_out(p->skel->progs.vfio_maps, &data, &len);
-	if (err)
-		return err;
-	p->vfio_maps = (struct mla_vfio_map *)data;
-	p->nvfio_maps = len / sizeof(struct mla_vfio_map);
-	return 0;
+	rb = ring_buffer__new(bpf_map__fd(p->skel->maps.walk_out),
+			      keep_vfio_map, p, NULL);
+	if (!rb)
+		return -errno;
+	link = bpf_program__attach_iter(p->skel->progs.vfio_maps, NULL);
+	fd = link ? bpf_iter_create(bpf_link__fd(link)) : -1;
+	if (fd < 0)
+		err = -errno;
+	while (fd >= 0 && read(fd, &byte, 1) > 0)
+		ring_buffer__consume(rb);
+	ring_buffer__consume(rb);
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+	ring_buffer__free(rb);
+	return err;
 }
 
 bool probes_active(struct probes *p, const char *label)
@@ -427,6 +436,9 @@ static int load(struct probes *p, const struct probes_opts *o, char *why,
 	}
 	apply_autoload(p);
 	configure(p, o);
+	/* room for one container of 65535 mappings, when the walk runs */
+	if (probe_named(p, "vfio_maps")->state == PROBE_ACTIVE)
+		bpf_map__set_max_entries(p->skel->maps.walk_out, 8 << 20);
 	if (o->max_procs) {
 		unsigned int dead = o->max_procs / 4;
 

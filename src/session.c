@@ -417,6 +417,7 @@ static void stats_of(struct session *s, struct run_stats *rs)
 	rs->dropped_dead = st->dropped_dead;
 	rs->dropped_users = st->dropped_users;
 	rs->busy = st->busy;
+	rs->walk_lost = st->walk_lost;
 	rs->events = st->events;
 	rs->tier = s->probes.precise ? "precise" : "portable";
 	rs->duration_ns = mono_ns() - s->start_mono;

@@ -3,7 +3,10 @@
  * The VFIO mappings that exist when the tool starts: a task_file iterator
  * finds every open VFIO container (/dev/vfio/vfio, by its file_operations),
  * and walks its type1 IOMMU's tree of DMA mappings, writing one
- * struct mla_vfio_map per mapping to the iterator's output.
+ * struct mla_vfio_map per mapping to the walk_out ring buffer (a container
+ * can hold 65535 mappings, more than the iterator's own output buffer),
+ * and one byte per container to the iterator's output, so the frontend's
+ * read() returns, and it drains the ring, after each container.
  *
  * The types are private to the vfio and vfio_iommu_type1 modules, so they
  * are declared here with only the fields read, and resolved through the
@@ -22,6 +25,12 @@ const volatile __u64 vfio_fops_addr = 0;
 const volatile __u64 type1_ops_addr = 0;
 
 #define MLA_MAX_DMA_WALK 65536
+
+/* Sized by the frontend: 8 MiB holds a container of 65535 mappings. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} walk_out SEC(".maps");
 
 /* drivers/vfio/container.c */
 struct vfio_container___mla {
@@ -50,9 +59,9 @@ struct vfio_dma___iter {
 } __attribute__((preserve_access_index));
 
 struct walk {
-	struct bpf_iter_meta *meta; /* kept typed through the stack */
 	struct rb_node *node;
 	struct mla_vfio_map rec;
+	__u64 lost;
 };
 
 static __always_inline struct rb_node *rb_parent(struct rb_node *n)
@@ -104,7 +113,8 @@ static long walk_step(__u32 i, struct walk *w)
 		w->rec.mm = (__u64)BPF_CORE_READ(dma, task, mm);
 		w->rec.locked = w->rec.size >> 12;
 	}
-	bpf_seq_write(w->meta->seq, &w->rec, sizeof(w->rec));
+	if (bpf_ringbuf_output(&walk_out, &w->rec, sizeof(w->rec), 0))
+		w->lost++;
 	w->node = rb_next(w->node);
 	return 0;
 }
@@ -139,11 +149,13 @@ int vfio_maps(struct bpf_iter__task_file *ctx)
 			break;
 		n = l;
 	}
-	w.meta = ctx->meta;
 	w.node = n;
 	w.rec.container = (__u64)file;
 	w.rec.tgid = BPF_CORE_READ(task, tgid);
 	w.rec.start_ns = task_start_ns(task);
 	bpf_loop(MLA_MAX_DMA_WALK, walk_step, &w, 0);
+	stats.walk_lost += w.lost;
+	/* one byte: read() returns, and the frontend drains walk_out */
+	bpf_seq_write(ctx->meta->seq, &w.lost, 1);
 	return 0;
 }

@@ -50,18 +50,28 @@ for sc in shm io_uring perf; do
 done
 run workload "$S/workload"
 
-# The tool started after a process already holds VFIO and mlocked memory.
-"$S/vfio" hold /tmp/hold.ready >/tmp/hold.out 2>/tmp/hold.err &
-holder=$!
-i=0
-while [ ! -e /tmp/hold.ready ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-"$T" report --json -d 1 -p "$holder" -o /tmp/hold.json >/dev/null \
-	2>>/tmp/hold.err
-echo "MLA|hold|rc|$?"
-kill "$holder"
-wait "$holder"
-for k in out err json; do dump hold "$k" "/tmp/hold.$k"; done
+# hold NAME SCENARIO: the tool started after a process already holds its
+# VFIO mappings and mlocked memory; its first report must be right.
+hold() {
+	local name=$1 holder i=0 t0 t1
+	rm -f "/tmp/$name.ready"
+	"$S/vfio" "$2" "/tmp/$name.ready" >"/tmp/$name.out" 2>"/tmp/$name.err" &
+	holder=$!
+	while [ ! -e "/tmp/$name.ready" ] && [ $i -lt 1800 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	"$T" report --json -d 1 -p "$holder" -o "/tmp/$name.json" >/dev/null \
+		2>>"/tmp/$name.err"
+	echo "MLA|$name|rc|$?"
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	echo "MLA|$name|seconds|$t0 $t1"
+	kill "$holder"
+	wait "$holder"
+	for k in out err json; do dump "$name" "$k" "/tmp/$name.$k"; done
+}
+
+hold hold hold
+hold hold_many hold_many
 exit 0

@@ -17,6 +17,8 @@
  *   overlap_vfio   map one 4 MiB buffer at two IOVAs and exit holding both
  *   hold        overlap_mlock's state, then wait to be killed (for a tool
  *               started afterwards); touches $2 when ready
+ *   hold_many   map one page at 65535 IOVAs (type1's default
+ *               dma_entry_limit), then wait like hold
  */
 #define _GNU_SOURCE
 #include <linux/capability.h>
@@ -325,20 +327,47 @@ static void on_term(int sig)
 	_exit(0);
 }
 
+static void wait_killed(const char *ready)
+{
+	int fd = open(ready, O_WRONLY | O_CREAT, 0644);
+
+	if (fd >= 0)
+		close(fd);
+	for (;;)
+		pause();
+}
+
 static int hold(const char *ready)
 {
-	int fd;
-
 	signal(SIGTERM, on_term);
 	overlap_mlock();
 	step_note("\"mlock_and_vfio_kib\":4096,\"unique_locked_kib\":16384,"
 		  "\"mlock_kib\":8192,\"vfio_kib\":12288");
 	STEP("holding", "none", 0);
-	fd = open(ready, O_WRONLY | O_CREAT, 0644);
-	if (fd >= 0)
-		close(fd);
-	for (;;)
-		pause();
+	wait_killed(ready);
+	return 0;
+}
+
+static int hold_many(const char *ready)
+{
+	int g, c = container_open(0, &g);
+	char *page = map_anon(4 * KIB, 0);
+	unsigned int n = 0;
+
+	signal(SIGTERM, on_term);
+	STEP("map_one_page_65535_times", "vfio", ({
+		     int r_ = 0;
+
+		     for (n = 0; n < 65535 && !r_; n++)
+			     r_ = dma_map(c, page, IOVA(1) + n * 4 * KIB,
+					  4 * KIB);
+		     r_;
+	     }));
+	step_note("\"mappings\":%u,\"vfio_and_vfio_kib\":%lu,"
+		  "\"max_vfio_multiplicity\":%u,\"unique_locked_kib\":4",
+		  n, (unsigned long)(n - 1) * 4, n);
+	STEP("holding", "none", 0);
+	wait_killed(ready);
 	return 0;
 }
 
@@ -363,6 +392,8 @@ int main(int argc, char **argv)
 		return limits();
 	if (!strcmp(what, "hold") && argc > 2)
 		return hold(argv[2]);
+	if (!strcmp(what, "hold_many") && argc > 2)
+		return hold_many(argv[2]);
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
 	    "overlap_mlock|overlap_vfio|other_task|limits|hold READY\"}\n");
 	return 2;
