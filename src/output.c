@@ -630,6 +630,52 @@ static void table_header(FILE *out, const struct out_opts *o)
 		"COMM", l, pk, pn, lim, h, "DRIFT", "BY SOURCE");
 }
 
+/* The processes whose pages are counted more than once. */
+static void double_text(FILE *out, struct mla_proc **pv, size_t n,
+			const struct proc_filter *f, const struct out_opts *o)
+{
+	const char *u = unit_suffix(o->unit);
+	bool header = false;
+
+	for (size_t i = 0; i < n; i++) {
+		struct proc_view v;
+		char comm[COMM_ESC];
+		uint64_t twice;
+
+		if (!proc_matches(pv[i], f))
+			continue;
+		proc_view(pv[i], o, &v);
+		twice = v.f.mlock_vfio + v.f.vfio_vfio + v.f.locked_pinned;
+		if (!v.has || (!twice && !v.f.unique_locked))
+			continue;
+		if (!header) {
+			fprintf(out, "\nCounted more than once (%s), and what a "
+				"single count would hold:\n", u);
+			fprintf(out, "%-7s %-16s %11s %11s %11s %5s %11s %11s%s\n",
+				"PID", "COMM", "MLOCK+VFIO", "VFIO+VFIO",
+				"LOCK+PIN", "MAXN", "UNIQUE", "UNIFIED",
+				" OVER-LIMIT-IF-UNIFIED");
+			header = true;
+		}
+		fprintf(out, "%-7u %-16s %11" PRIu64 " %11" PRIu64 " %11" PRIu64
+			" %5" PRIu64 " %11" PRIu64 " %11" PRIu64 " %s%s\n",
+			pv[i]->tgid, comm_of(pv[i]->comm, comm),
+			in_unit(o, v.f.mlock_vfio / o->page_size),
+			in_unit(o, v.f.vfio_vfio / o->page_size),
+			in_unit(o, v.f.locked_pinned / o->page_size),
+			v.f.max_multiplicity,
+			in_unit(o, v.f.unique_locked / o->page_size),
+			in_unit(o, v.unified),
+			!(pv[i]->cap_known && pv[i]->cap_ipc_lock) &&
+					pv[i]->limit_known &&
+					pv[i]->limit_soft != UINT64_MAX &&
+					v.unified * o->page_size >
+						pv[i]->limit_soft ?
+				"yes" : "no",
+			v.ranges_known ? "" : " (ranges unknown)");
+	}
+}
+
 void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 		 const struct out_opts *o, const struct run_stats *s)
 {
@@ -645,9 +691,10 @@ void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 		table_row(out, pv[i], o);
 		shown++;
 	}
-	free(pv);
 	if (!shown)
 		fprintf(out, "(no process holds locked or pinned memory)\n");
+	double_text(out, pv, n, f, o);
+	free(pv);
 	n = model_failures(m, &fl);
 	if (n) {
 		fprintf(out, "\nRefused charges:\n");

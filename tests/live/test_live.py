@@ -82,7 +82,7 @@ def main():
                        [os.path.join(args.bin, "workload")])
     if run:
         check_workload_extras(c, run)
-    for sc in ("shm", "io_uring", "perf"):
+    for sc in ("shm", "io_uring", "io_uring_mlocked", "perf"):
         run_scenario(c, args.tool, sc, [os.path.join(args.bin, "buckets"), sc])
     return report(c)
 

@@ -18,7 +18,7 @@ import mla_check  # noqa: E402
 
 VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "overlap_mlock",
                   "overlap_vfio", "other_task", "limits")
-BUCKET_SCENARIOS = ("shm", "io_uring", "perf")
+BUCKET_SCENARIOS = ("shm", "io_uring", "io_uring_mlocked", "perf")
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
                   "vfio_lock_acct", "mm_lock_acct", "vfio_pin_pages_remote")
 

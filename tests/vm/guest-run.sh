@@ -45,7 +45,7 @@ for sc in map_unmap mlocked double_map overlap_mlock overlap_vfio other_task \
 	limits; do
 	run "$sc" "$S/vfio" "$sc"
 done
-for sc in shm io_uring perf; do
+for sc in shm io_uring io_uring_mlocked perf; do
 	run "$sc" "$S/buckets" "$sc"
 done
 run workload "$S/workload"

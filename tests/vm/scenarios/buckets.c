@@ -5,6 +5,8 @@
  *
  *   shm       SHM_LOCK and SHM_UNLOCK of a 1 MiB SysV segment
  *   io_uring  register and unregister a 1 MiB buffer, without CAP_IPC_LOCK
+ *   io_uring_mlocked  mlock a 1 MiB buffer, register it, exit holding both:
+ *             the same pages in locked_vm and in pinned_vm
  *   perf      mmap and munmap a perf ring buffer of 1 + 4 pages, charged
  *             to pinned_vm
  *
@@ -93,6 +95,23 @@ static int io_uring_child(void)
 	return 0;
 }
 
+static int io_uring_mlocked(void)
+{
+	struct io_uring_params p = { 0 };
+	char *buf = map_anon(1 * MIB, 0);
+	struct iovec iov = { buf, 1 * MIB };
+	int ring = syscall(__NR_io_uring_setup, 8, &p);
+
+	if (ring < 0)
+		die("io_uring_setup");
+	STEP("mlock_buffer", "mlock", rc(mlock(buf, 1 * MIB)));
+	step_note("\"locked_and_pinned_kib\":1024,\"unique_locked_kib\":1024");
+	STEP("register_mlocked_buffer", "io_uring",
+	     rc(syscall(__NR_io_uring_register, ring,
+			IORING_REGISTER_BUFFERS, &iov, 1)));
+	return 0;
+}
+
 static int io_uring(void)
 {
 	pid_t pid = fork();
@@ -152,8 +171,10 @@ int main(int argc, char **argv)
 		return shm();
 	if (!strcmp(what, "io_uring"))
 		return io_uring();
+	if (!strcmp(what, "io_uring_mlocked"))
+		return io_uring_mlocked();
 	if (!strcmp(what, "perf"))
 		return perf();
-	say("{\"error\":\"usage: buckets shm|io_uring|perf\"}\n");
+	say("{\"error\":\"usage: buckets shm|io_uring|io_uring_mlocked|perf\"}\n");
 	return 2;
 }
