@@ -593,6 +593,7 @@ static void table_row(FILE *out, const struct mla_proc *p,
 		      const struct out_opts *o)
 {
 	char comm[COMM_ESC], lsrc[128], psrc[96], head[32], lim[32];
+	struct proc_view v;
 
 	comm_of(p->comm, comm);
 	fmt_sources(p, MLA_LOCKED_VM, o, lsrc, sizeof(lsrc));
@@ -605,11 +606,15 @@ static void table_row(FILE *out, const struct mla_proc *p,
 	else
 		snprintf(lim, sizeof(lim), "%" PRIu64,
 			 in_unit(o, p->limit_soft / o->page_size));
+	proc_view(p, o, &v);
 	fprintf(out, "%-7u %-16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-		" %10s %10s %5" PRId64 " %s%s%s\n",
+		" %10" PRIu64 " %10s %10s %5" PRId64 " %s%s%s\n",
 		p->tgid, comm, in_unit(o, proc_final(p, MLA_LOCKED_VM)),
 		in_unit(o, proc_peak(p, MLA_LOCKED_VM)),
-		in_unit(o, proc_final(p, MLA_PINNED_VM)), lim, head,
+		in_unit(o, proc_final(p, MLA_PINNED_VM)),
+		in_unit(o, (v.f.mlock_vfio + v.f.vfio_vfio +
+			    v.f.locked_pinned) / o->page_size),
+		lim, head,
 		in_unit(o, proc_drift(p, MLA_LOCKED_VM)) +
 			in_unit(o, proc_drift(p, MLA_PINNED_VM)),
 		lsrc, strcmp(psrc, "-") ? " pinned:" : "",
@@ -619,15 +624,16 @@ static void table_row(FILE *out, const struct mla_proc *p,
 static void table_header(FILE *out, const struct out_opts *o)
 {
 	const char *u = unit_suffix(o->unit);
-	char l[24], pk[24], pn[24], lim[24], h[24];
+	char l[24], pk[24], pn[24], tw[24], lim[24], h[24];
 
 	snprintf(l, sizeof(l), "LOCKED(%s)", u);
 	snprintf(pk, sizeof(pk), "PEAK(%s)", u);
 	snprintf(pn, sizeof(pn), "PINNED(%s)", u);
+	snprintf(tw, sizeof(tw), "TWICE(%s)", u);
 	snprintf(lim, sizeof(lim), "LIMIT(%s)", u);
 	snprintf(h, sizeof(h), "HEADROOM");
-	fprintf(out, "%-7s %-16s %10s %10s %10s %10s %10s %5s %s\n", "PID",
-		"COMM", l, pk, pn, lim, h, "DRIFT", "BY SOURCE");
+	fprintf(out, "%-7s %-16s %10s %10s %10s %10s %10s %10s %5s %s\n",
+		"PID", "COMM", l, pk, pn, tw, lim, h, "DRIFT", "BY SOURCE");
 }
 
 /* The processes whose pages are counted more than once. */
