@@ -4,6 +4,7 @@
  * and why a process hits RLIMIT_MEMLOCK. The command line.
  */
 #include <argp.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -68,6 +69,36 @@ static const char doc_main[] =
 	"  features  which probes this kernel supports, and why not\n"
 	"\nSee 'memlockacct COMMAND --help' and memlockacct(8).";
 
+/*
+ * A usage error: one line, naming the command and what is wrong, exit 2.
+ * (argp's own adds a second "Try --help" line; we run it with ARGP_NO_ERRS
+ * and report its errors here too.)
+ */
+static void __attribute__((format(printf, 2, 3), noreturn))
+cli_error(const struct argp_state *state, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", state && state->name ? state->name :
+						       "memlockacct");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see '%s --help')\n",
+		state && state->name ? state->name : "memlockacct");
+	exit(2);
+}
+
+/* argp met an option it does not know, or one missing its value. */
+static error_t bad_option(struct argp_state *state)
+{
+	const char *arg = state->next > 0 && state->next <= state->argc ?
+				  state->argv[state->next - 1] : "?";
+
+	cli_error(state, "unknown option, or option without its value: '%s'",
+		  arg);
+}
+
 static long parse_long(const char *arg, const char *what, long min, long max,
 		       struct argp_state *state)
 {
@@ -77,7 +108,7 @@ static long parse_long(const char *arg, const char *what, long min, long max,
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || *end || end == arg || v < min || v > max)
-		argp_error(state, "invalid %s: '%s' (a whole number from %ld "
+		cli_error(state, "invalid %s: '%s' (a whole number from %ld "
 				  "to %ld)",
 			   what, arg, min, max);
 	return v;
@@ -92,7 +123,7 @@ static double parse_seconds(const char *arg, const char *what,
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno || *end || end == arg || !(v > 0) || v > 31536000)
-		argp_error(state, "invalid %s: '%s' (seconds, more than 0)",
+		cli_error(state, "invalid %s: '%s' (seconds, more than 0)",
 			   what, arg);
 	return v;
 }
@@ -113,12 +144,12 @@ static void set_cgroup(const char *arg, struct argp_state *state)
 		snprintf(rel, sizeof(rel), "/");
 	snprintf(full, sizeof(full), "%s%s", root, rel);
 	if (stat(full, &st) || !S_ISDIR(st.st_mode))
-		argp_error(state, "no cgroup %s (cgroup v2 paths, as in "
+		cli_error(state, "no cgroup %s (cgroup v2 paths, as in "
 				  "/sys/fs/cgroup/system.slice)",
 			   arg);
 	cli.cgroup_fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cli.cgroup_fd < 0)
-		argp_error(state, "cannot open cgroup %s: %s", full,
+		cli_error(state, "cannot open cgroup %s: %s", full,
 			   strerror(errno));
 	cli.s.filter.cgroup = rel;
 	cli.s.probes.cgroup_fd = cli.cgroup_fd;
@@ -147,7 +178,7 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_BTF:
 		if (access(arg, R_OK))
-			argp_error(state, "cannot read BTF file %s: %s", arg,
+			cli_error(state, "cannot read BTF file %s: %s", arg,
 				   strerror(errno));
 		cli.s.probes.btf_path = arg;
 		break;
@@ -170,6 +201,8 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	case 'v':
 		cli.s.verbose = true;
 		break;
+	case ARGP_KEY_ERROR:
+		return bad_option(state);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -200,7 +233,7 @@ static error_t parse_filter(int key, char *arg, struct argp_state *state)
 	case 'p':
 		cli.s.filter.pid = parse_long(arg, "PID", 1, INT_MAX, state);
 		if (kill(cli.s.filter.pid, 0) && errno == ESRCH)
-			argp_error(state, "no process %s", arg);
+			cli_error(state, "no process %s", arg);
 		break;
 	case OPT_CGROUP:
 		set_cgroup(arg, state);
@@ -249,7 +282,7 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num > 0)
-			argp_error(state, "unexpected argument '%s'", arg);
+			cli_error(state, "unexpected argument '%s'", arg);
 		cli.s.duration_s = parse_seconds(arg, "duration", state);
 		break;
 	default:
@@ -287,7 +320,7 @@ static error_t parse_top(int key, char *arg, struct argp_state *state)
 	case 's':
 		if (strcmp(arg, "locked") && strcmp(arg, "pinned") &&
 		    strcmp(arg, "pid"))
-			argp_error(state, "invalid sort key '%s' (locked, "
+			cli_error(state, "invalid sort key '%s' (locked, "
 					  "pinned or pid)",
 				   arg);
 		cli.s.sort = arg;
@@ -301,7 +334,7 @@ static error_t parse_top(int key, char *arg, struct argp_state *state)
 		else if (state->arg_num == 1)
 			cli.s.count = parse_long(arg, "count", 1, INT_MAX, state);
 		else
-			argp_error(state, "unexpected argument '%s'", arg);
+			cli_error(state, "unexpected argument '%s'", arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -345,7 +378,7 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 		cli.s.filter.all = true;
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+		cli_error(state, "unexpected argument '%s'", arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -392,7 +425,7 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (!cli.s.cmd)
-			argp_error(state, "run needs a command: memlockacct run "
+			cli_error(state, "run needs a command: memlockacct run "
 					  "[OPTIONS] -- CMD [ARGS...]");
 		break;
 	default:
@@ -431,7 +464,7 @@ static error_t parse_features(int key, char *arg, struct argp_state *state)
 		cli.verify = true;
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+		cli_error(state, "unexpected argument '%s'", arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -504,7 +537,7 @@ static error_t parse_main(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (!cli.command)
-			argp_error(state, "a command is needed: trace, top, "
+			cli_error(state, "a command is needed: trace, top, "
 					  "report, run or features");
 		break;
 	default:
@@ -520,14 +553,29 @@ static const struct argp main_argp = {
 	.children = common_child,
 };
 
+/*
+ * --help, --usage and --version print and exit 0 through argp itself;
+ * ARGP_NO_ERRS (one-line errors) would stop it from exiting.
+ */
+static unsigned int parse_flags(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-?") ||
+		    !strcmp(argv[i], "--usage") ||
+		    !strcmp(argv[i], "--version") || !strcmp(argv[i], "-V"))
+			return ARGP_IN_ORDER;
+	return ARGP_IN_ORDER | ARGP_NO_ERRS;
+}
+
 int main(int argc, char **argv)
 {
+	unsigned int flags = parse_flags(argc, argv);
 	int idx;
 
 	argp_err_exit_status = 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argp_parse(&main_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
-		return 2;
+	if (argp_parse(&main_argp, argc, argv, flags, NULL, NULL))
+		cli_error(NULL, "invalid command line");
 	idx = cli.command_next;
 	for (unsigned int i = 0; i < sizeof(commands) / sizeof(commands[0]);
 	     i++) {
@@ -539,9 +587,9 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(name, sizeof(name), "memlockacct %s", cli.command);
 		sub_argv[0] = name;
-		if (argp_parse(commands[i].argp, sub_argc, sub_argv,
-			       ARGP_IN_ORDER, NULL, NULL))
-			return 2;
+		if (argp_parse(commands[i].argp, sub_argc, sub_argv, flags,
+			       NULL, NULL))
+			cli_error(NULL, "invalid command line");
 		if (!strcmp(cli.command, "features"))
 			return cmd_features();
 		cli.s.mode = commands[i].mode;

@@ -268,7 +268,7 @@ static void harvest(struct session *s, bool final)
 	harvest_dead(s);
 	harvest_live(s);
 	harvest_users(s);
-	if (s->o->probes.filter_tree)
+	if (s->o->probes.follow_tree)
 		harvest_tree(s, final);
 }
 

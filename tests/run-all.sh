@@ -47,7 +47,7 @@ stage_live() {
 
 stage_cli() {
 	[ -x "$top/tests/cli/test_cli.sh" ] || return 0
-	"$top/tests/cli/test_cli.sh" "$tool"
+	"$top/tests/cli/test_cli.sh" "$tool" "$out/tests"
 }
 
 stage_vm() {

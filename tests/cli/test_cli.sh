@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The command line and the operator's side: every misuse exits 2 with one
+# clear line; a missing privilege or BTF exits 1 saying what to do; names a
+# process chose are escaped; signals flush the report and detach
+# everything. One "ok NAME" / "FAIL NAME: why" line per test.
+set -uo pipefail
+
+tool=$1
+bin=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null' EXIT
+
+ok() { echo "ok cli $1"; }
+fail() { echo "FAIL cli $1: $2"; }
+
+# usage_error NAME ARGS...: exit 2, exactly one line on stderr naming it.
+usage_error() {
+	local name=$1 rc lines
+	shift
+	"$tool" "$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	lines=$(wc -l <"$work/err")
+	if [[ $rc -eq 2 && $lines -eq 1 && -s $work/err ]]; then
+		ok "usage error: $name"
+	else
+		fail "usage error: $name" "exit $rc, $lines lines: $(head -c 300 "$work/err")"
+	fi
+}
+
+usage_error "unknown option" trace --bogus
+usage_error "missing argument" report -p
+usage_error "PID not a number" top -p abc
+usage_error "no such PID" report -p 2147483646
+usage_error "cgroup that does not exist" trace --cgroup /no/such/cgroup
+usage_error "interval 0" top 0
+usage_error "interval not a number" top soon
+usage_error "count not a number" top 1 many
+usage_error "duration negative" report -d -5
+usage_error "extra argument" trace 1 2
+usage_error "bad sort key" top -s size
+usage_error "max-procs out of range" features --max-procs 1
+usage_error "unwritable output file" report -d 1 -o /proc/no/such/file
+usage_error "unwritable events file" run --events /proc/no/file -- /bin/true
+usage_error "run without a command" run
+usage_error "unknown command" frobnicate
+usage_error "no command" ""
+usage_error "BTF file missing" features --btf /no/such/btf
+
+# missing_feature NAME PATTERN COMMAND...: exit 1, the message matches.
+missing_feature() {
+	local name=$1 pattern=$2 rc
+	shift 2
+	"$@" >"$work/out" 2>"$work/err"
+	rc=$?
+	if [[ $rc -eq 1 ]] && grep -qE "$pattern" "$work/err"; then
+		ok "missing feature: $name"
+	else
+		fail "missing feature: $name" "exit $rc: $(head -c 300 "$work/err")"
+	fi
+}
+
+# not root: nobody, with no capabilities at all
+missing_feature "no privileges" "needs root, or CAP_BPF and CAP_PERFMON" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$tool" features
+printf 'not BTF' >"$work/bad.btf"
+missing_feature "BTF file unreadable" "cannot read BTF from" \
+	"$tool" features --btf "$work/bad.btf"
+
+# What this kernel lacks is said in features, with the fix.
+"$tool" features >"$work/features" 2>&1
+if grep -qE "precise +kprobe +off +no kprobes in this kernel|precise +(kprobe|fexit) +active" "$work/features"; then
+	ok "features says why a tier is off"
+else
+	fail "features says why a tier is off" "$(head -c 400 "$work/features")"
+fi
+
+# A process whose name steers terminals: escaped in the table, valid JSON
+# with the same escaped name. The kernel keeps its first 15 bytes.
+hostile=$'\e[31mred\e]0;x\a\n\t\xff\xfe'
+"$bin/namer" "$hostile" 60 &
+namer=$!
+sleep 0.3
+"$tool" report -d 1 -p "$namer" >"$work/table" 2>&1
+"$tool" report -d 1 -p "$namer" --json >"$work/json" 2>&1
+kill "$namer" 2>/dev/null
+wait "$namer" 2>/dev/null
+if LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f\x80-\xff]' "$work/table"; then
+	fail "hostile name escaped in the table" "raw control or invalid bytes: $(od -c "$work/table" | head -5)"
+elif grep -qF '\x1b[31mred\x1b]0;x\x07\x0a ' "$work/table"; then
+	ok "hostile name escaped in the table"
+else
+	fail "hostile name escaped in the table" "$(head -c 400 "$work/table")"
+fi
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = [p["comm"] for p in d["processes"]]
+sys.exit(0 if names == ["\\x1b[31mred\\x1b]0;x\\x07\\x0a"] else 1)' "$work/json" 2>/dev/null; then
+	ok "hostile name as valid JSON"
+else
+	fail "hostile name as valid JSON" "$(head -c 400 "$work/json")"
+fi
+
+# Signals: the report is still printed, and nothing stays attached.
+progs_attached() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit_mlock\b'; }
+before=$(progs_attached)
+for sig in INT TERM HUP; do
+	rm -f "$work/ready"
+	"$tool" report --json --ready-file "$work/ready" >"$work/sig" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [[ -e $work/ready ]] && break; sleep 0.1; done
+	kill -s "$sig" "$pid"
+	wait "$pid"
+	rc=$?
+	if [[ $rc -eq 0 ]] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/sig" 2>/dev/null &&
+		[[ $(progs_attached) -eq $before ]]; then
+		ok "SIG$sig: report flushed, probes detached"
+	else
+		fail "SIG$sig: report flushed, probes detached" "exit $rc, attached $(progs_attached) (before $before): $(head -c 200 "$work/sig")"
+	fi
+done
+rm -f "$work/ready"
+"$tool" trace --ready-file "$work/ready" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do [[ -e $work/ready ]] && break; sleep 0.1; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+sleep 0.5
+if [[ $(progs_attached) -eq $before ]]; then
+	ok "SIGKILL leaves nothing attached"
+else
+	fail "SIGKILL leaves nothing attached" "$(progs_attached) programs still loaded"
+fi
+if [[ -s $work/ready ]]; then
+	ok "ready file written once attached"
+else
+	fail "ready file written once attached" "empty or missing"
+fi
