@@ -1,7 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # memlockacct: `make` builds ./memlockacct; `make help` lists the targets.
 
+# SANITIZE=1 builds the frontend and unit tests with ASan and UBSan, apart
+# (in .output-san/, binary .output-san/memlockacct).
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+OUTPUT ?= .output-san
+BIN := $(OUTPUT)/memlockacct
+else
 OUTPUT ?= .output
+BIN := memlockacct
+endif
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
@@ -53,7 +62,7 @@ endif
 .PHONY: all clean install uninstall check unit live vm bench static deps \
 	deps-test format lint help
 
-all: memlockacct
+all: $(BIN)
 
 help:
 	@echo 'make            build ./memlockacct'
@@ -91,7 +100,7 @@ $(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) $(SKEL) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-memlockacct: $(APP_OBJS)
+$(BIN): $(APP_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(DEP_LIBS) -o $@
 
@@ -109,7 +118,7 @@ include tests/tests.mk
 
 # ---- install ---------------------------------------------------------------
 
-install: memlockacct
+install: $(BIN)
 	install -D -m 0755 memlockacct $(DESTDIR)$(PREFIX)/sbin/memlockacct
 	install -D -m 0644 man/memlockacct.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/memlockacct.8
@@ -145,4 +154,4 @@ lint: $(SKEL)
 		--suppress=missingIncludeSystem -I src -I $(OUTPUT) src/*.c
 
 clean:
-	rm -rf $(OUTPUT) memlockacct
+	rm -rf .output .output-san memlockacct

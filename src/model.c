@@ -227,7 +227,7 @@ static void apply_mm_change(struct inst_node *n, const struct mla_event *e)
 	if (s >= MLA_NR_SOURCES)
 		s = MLA_SRC_OTHER;
 	inst->seen[c] = e->value;
-	inst->by_src[c][s] += e->delta;
+	inst->by_src[c][s] = sadd(inst->by_src[c][s], e->delta);
 	if (e->value > inst->peak[c])
 		inst->peak[c] = e->value;
 }
@@ -244,7 +244,7 @@ static void apply_user_change(struct mla_model *m, struct inst_node *n,
 	if (un && !(e->useq && e->useq <= un->seq)) {
 		un->seq = e->useq;
 		un->user.seen[uc] = e->value;
-		un->user.by_src[uc][s] += e->delta;
+		un->user.by_src[uc][s] = sadd(un->user.by_src[uc][s], e->delta);
 		if (e->value > un->user.peak[uc])
 			un->user.peak[uc] = e->value;
 	}
@@ -252,9 +252,10 @@ static void apply_user_change(struct mla_model *m, struct inst_node *n,
 		int64_t share = 0;
 
 		n->seq = e->seq;
-		n->inst.user_by_src[uc][s] += e->delta;
+		n->inst.user_by_src[uc][s] =
+			sadd(n->inst.user_by_src[uc][s], e->delta);
 		for (int i = 0; i < MLA_NR_SOURCES; i++)
-			share += n->inst.user_by_src[uc][i];
+			share = sadd(share, n->inst.user_by_src[uc][i]);
 		if (share > 0 && (uint64_t)share > n->inst.user_peak[uc])
 			n->inst.user_peak[uc] = share;
 	}
@@ -482,7 +483,7 @@ static void apply_vfio_charge(struct mla_inst *inst, const struct mla_event *e)
 	 */
 	if (e->delta > 0 && e->ctx[2] + e->delta * PAGE > mp->size)
 		mp->size = e->ctx[2] + e->delta * PAGE;
-	mp->charged += e->delta;
+	mp->charged = sadd(mp->charged, e->delta);
 	mp->lock_cap = e->flags & MLA_F_LOCK_CAP;
 	if (mp->charged <= 0)
 		mapping_del(inst, mp);
@@ -711,8 +712,9 @@ int64_t proc_source(const struct mla_proc *p, int counter, int source)
 
 	if (!cur)
 		return 0;
-	return cur->by_src[counter][source] + cur->base[counter][source] +
-	       cur->inferred[counter][source];
+	return sadd(sadd(cur->by_src[counter][source],
+			 cur->base[counter][source]),
+		    cur->inferred[counter][source]);
 }
 
 int64_t proc_inferred(const struct mla_proc *p, int counter, int source)
@@ -727,7 +729,7 @@ int64_t proc_user_share(const struct mla_proc *p, int ucounter, int source)
 	int64_t sum = 0;
 
 	for (const struct mla_inst *i = p->newest; i; i = i->older)
-		sum += i->user_by_src[ucounter][source];
+		sum = sadd(sum, i->user_by_src[ucounter][source]);
 	return sum;
 }
 

@@ -89,6 +89,15 @@ struct mla_user {
 
 struct mla_model;
 
+/*
+ * Figures may come from a record file, not only from the kernel: sums
+ * wrap instead of being undefined when they overflow.
+ */
+static inline int64_t sadd(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
 struct mla_model *model_new(void);
 void model_free(struct mla_model *m);
 

@@ -140,7 +140,8 @@ static const char *ioctl_name(uint64_t cmd)
 
 const char *errno_name(int err)
 {
-	switch (err < 0 ? -err : err) {
+	/* (unsigned): -INT_MIN is undefined, and a record file may hold it */
+	switch (err < 0 ? -(unsigned int)err : (unsigned int)err) {
 	case 0: return "0";
 	case EPERM: return "EPERM";
 	case EAGAIN: return "EAGAIN";

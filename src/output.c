@@ -20,26 +20,59 @@ const char *unit_suffix(enum out_unit u)
 	return u == UNIT_BYTES ? "B" : u == UNIT_PAGES ? "pages" : "KiB";
 }
 
+/*
+ * Figures may come from a record file, not only from the kernel: products
+ * saturate instead of overflowing.
+ */
+static uint64_t umul(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static int64_t smul(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (!__builtin_mul_overflow(a, b, &r))
+		return r;
+	return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+}
+
 uint64_t in_unit(const struct out_opts *o, uint64_t pages)
 {
 	switch (o->unit) {
 	case UNIT_BYTES:
-		return pages * o->page_size;
+		return umul(pages, o->page_size);
 	case UNIT_PAGES:
 		return pages;
 	default:
-		return pages * (o->page_size / 1024);
+		return umul(pages, o->page_size / 1024);
+	}
+}
+
+/* A signed count of pages in the chosen unit. */
+static int64_t sin_unit(const struct out_opts *o, int64_t pages)
+{
+	switch (o->unit) {
+	case UNIT_BYTES:
+		return smul(pages, o->page_size);
+	case UNIT_PAGES:
+		return pages;
+	default:
+		return smul(pages, o->page_size / 1024);
 	}
 }
 
 uint64_t pages_kib(const struct out_opts *o, uint64_t pages)
 {
-	return pages * (o->page_size / 1024);
+	return umul(pages, o->page_size / 1024);
 }
 
 static int64_t spages_kib(const struct out_opts *o, int64_t pages)
 {
-	return pages * (int64_t)(o->page_size / 1024);
+	return smul(pages, o->page_size / 1024);
 }
 
 static const char *comm_of(const char *comm, char *buf)
@@ -135,8 +168,7 @@ void trace_event(FILE *out, const struct out_opts *o,
 		" %11s %s\n",
 		when, e->tgid, comm, counter_name(e->counter),
 		source_name(e->source),
-		e->delta < 0 ? -(int64_t)in_unit(o, -e->delta) :
-			       (int64_t)in_unit(o, e->delta),
+		sin_unit(o, e->delta),
 		in_unit(o, e->value), limit,
 		event_cause(e, cause, sizeof(cause)));
 }
@@ -292,7 +324,7 @@ static struct json_object *user_share_json(const struct mla_proc *p, int u,
 		int64_t v = proc_user_share(p, u, s);
 		struct json_object *src;
 
-		total += v;
+		total = sadd(total, v);
 		if (!v)
 			continue;
 		src = json_object_new_object();
@@ -335,13 +367,13 @@ struct proc_view {
 static void proc_view(const struct mla_proc *p, const struct out_opts *o,
 		      struct proc_view *v)
 {
-	uint64_t pinned = proc_final(p, MLA_PINNED_VM) * o->page_size;
+	uint64_t pinned = umul(proc_final(p, MLA_PINNED_VM), o->page_size);
 	int64_t shm = 0;
 
 	memset(v, 0, sizeof(*v));
 	v->has = proc_overlap(p, &v->f, &v->ranges_known, &v->vfio_lock_cap);
 	for (int s = 0; s < MLA_NR_SOURCES; s++)
-		shm += proc_user_share(p, 1, s);
+		shm = sadd(shm, proc_user_share(p, 1, s));
 	/*
 	 * Counted once: the union of mlocked and VFIO-mapped ranges, the pinned
 	 * pages not in it, and SHM_LOCK segments (io_uring's user charge is
@@ -389,7 +421,7 @@ static struct json_object *bucket_json(uint64_t held_pages, bool bypass,
 	if (p->limit_known && p->limit_soft != UINT64_MAX) {
 		jadd(j, "limit_kib", jint(p->limit_soft / 1024));
 		jadd(j, "headroom_kib",
-		     jint((int64_t)(p->limit_soft / 1024) - (int64_t)held));
+		     jint((int64_t)(p->limit_soft / 1024 - held)));
 	} else {
 		jadd(j, "limit_kib", NULL);
 		jadd(j, "headroom_kib", NULL);
@@ -448,7 +480,7 @@ static struct json_object *proc_json(struct mla_model *m,
 	jadd(j, "user_locked_vm", user_share_json(p, 0, o));
 	jadd(j, "user_shm_locked", user_share_json(p, 1, o));
 	for (int c = 0; c < MLA_NR_MM_COUNTERS; c++)
-		drift += proc_drift(p, c);
+		drift = sadd(drift, proc_drift(p, c));
 	jadd(j, "drift_kib", jint(spages_kib(o, drift)));
 	jadd(j, "reconciled", json_object_new_boolean(
 				      p->reconciled ||
@@ -564,8 +596,7 @@ static void fmt_sources(const struct mla_proc *p, int c,
 			continue;
 		used += snprintf(buf + used, len - used, "%s%s=%" PRId64 "%s",
 				 used ? "," : "", source_name(s),
-				 v < 0 ? -(int64_t)in_unit(o, -v) :
-					 (int64_t)in_unit(o, v),
+				 sin_unit(o, v),
 				 proc_inferred(p, c, s) && s ? "~" : "");
 	}
 	if (!used)
@@ -615,8 +646,8 @@ static void table_row(FILE *out, const struct mla_proc *p,
 		in_unit(o, (v.f.mlock_vfio + v.f.vfio_vfio +
 			    v.f.locked_pinned) / o->page_size),
 		lim, head,
-		in_unit(o, proc_drift(p, MLA_LOCKED_VM)) +
-			in_unit(o, proc_drift(p, MLA_PINNED_VM)),
+		sin_unit(o, proc_drift(p, MLA_LOCKED_VM)) +
+			sin_unit(o, proc_drift(p, MLA_PINNED_VM)),
 		lsrc, strcmp(psrc, "-") ? " pinned:" : "",
 		strcmp(psrc, "-") ? psrc : "");
 }

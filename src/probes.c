@@ -204,7 +204,7 @@ static void plan_portable(struct probes *p, const struct probes_opts *o,
 /* Precise tier: kprobes present, targets present, fentry where it works. */
 static void plan_precise(struct probes *p, const struct probes_opts *o)
 {
-	struct ksym_query q[N_PRECISE];
+	struct ksym_query q[N_PRECISE] = { 0 };
 	bool kprobes = have_kprobes();
 	int kerr;
 

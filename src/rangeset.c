@@ -341,7 +341,8 @@ void overlap_compute(const struct rangeset *mlocked,
 		if (vfio[i].end > vfio[i].start)
 			push_range(vfio[i].start, vfio[i].end,
 				   &(struct push_ctx){ &p, K_VFIO });
-	qsort(p.v, p.n, sizeof(*p.v), point_cmp);
+	if (p.n)
+		qsort(p.v, p.n, sizeof(*p.v), point_cmp);
 	for (size_t i = 0; i < p.n; i++) {
 		uint64_t len = p.v[i].addr - prev;
 		int locked = count[K_MLOCK] > 0 || count[K_VFIO] > 0;

@@ -10,13 +10,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUTPUT:-$top/.output}
 tool=$top/memlockacct
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit verify live cli vm)
+[ ${#stages[@]} -gt 0 ] || stages=(unit verify live cli sanitize valgrind fuzz-short vm)
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.build"' EXIT
 
 stage_unit() {
 	local t
-	for t in "$out"/tests/test_*; do
+	for t in "${OUTPUT:-$out}"/tests/test_*; do
 		# cmocka's TAP output: "ok 1 - name" / "not ok 2 - name"
 		CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1 |
 			sed -n -e "s/^ok [0-9]* - \(.*\)/ok unit $(basename "$t"): \1/p" \
@@ -43,6 +43,45 @@ stage_verify() {
 stage_live() {
 	python3 "$top/tests/live/test_live.py" --tool "$tool" \
 		--bin "$out/tests"
+}
+
+# The unit and live tests again, built with AddressSanitizer and UBSan.
+stage_sanitize() {
+	local san=$top/.output-san
+	if ! make -C "$top" -s SANITIZE=1 test-programs >"$log.build" 2>&1; then
+		echo "FAIL sanitize: build: $(tail -3 "$log.build")"
+		return
+	fi
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	OUTPUT=$san stage_unit | sed 's/^\(ok\|FAIL\) unit /\1 sanitize unit /'
+	python3 "$top/tests/live/test_live.py" --tool "$san/memlockacct" \
+		--bin "$out/tests" | sed 's/^\(ok\|FAIL\) live /\1 sanitize live /'
+}
+
+# A whole `run` session under valgrind: no invalid access, no leak.
+stage_valgrind() {
+	local v=$log.valgrind
+	valgrind --leak-check=full --errors-for-leak-kinds=definite \
+		--suppressions="$top/tests/valgrind.supp" \
+		--error-exitcode=99 --log-file="$v" \
+		"$tool" run --json -o /dev/null -- "$out/tests/workload" >/dev/null
+	rc=$?
+	if [[ $rc -eq 0 ]] && grep -q 'ERROR SUMMARY: 0 errors' "$v"; then
+		echo "ok valgrind: run session, $(grep -o 'definitely lost: [0-9,]* bytes' "$v" || echo 'no leak')"
+	else
+		echo "FAIL valgrind: run session: exit $rc, $(grep -E 'ERROR SUMMARY|definitely lost' "$v" | tr '\n' ' ')"
+	fi
+	rm -f "$v"
+}
+
+# Each fuzz target over its regression corpus, then 15 s of new inputs.
+stage_fuzz-short() {
+	if ! make -C "$top" -s fuzz-programs >"$log.build" 2>&1; then
+		echo "FAIL fuzz: build: $(tail -3 "$log.build")"
+		return
+	fi
+	FUZZ_SECONDS=${FUZZ_SECONDS:-15} "$top/tests/fuzz/run.sh"
 }
 
 stage_cli() {

@@ -23,13 +23,40 @@ $(TEST_OUT)/%: tests/vm/scenarios/%.c | $(TEST_OUT)
 $(TEST_OUT):
 	$(Q)mkdir -p $@
 
-test-programs: memlockacct $(UNIT_TESTS) $(SCENARIOS)
+test-programs: $(BIN) $(UNIT_TESTS) $(SCENARIOS)
 
 # `make check` runs every stage; `make unit`, `make live`, `make vm` one.
 check: test-programs static
 	tests/run-all.sh
 
-unit verify live cli vm: test-programs static
+unit verify live cli vm fuzz-short sanitize valgrind: test-programs static
 	tests/run-all.sh $@
 
+.PHONY: unit verify live cli vm fuzz-short sanitize valgrind
+
 .PHONY: test-programs verify cli
+
+# ---- fuzzing ---------------------------------------------------------------
+# libFuzzer targets for every parser of outside input (tests/fuzz/). The
+# corpus dirs keep seeds and every input that once crashed, as regressions.
+
+FUZZ_OUT := .output/fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIBSRC := src/procfs.c src/ksyms.c src/escape.c src/rangeset.c \
+	       src/model.c src/output.c src/names.c
+FUZZ_SECONDS ?= 300
+
+$(FUZZ_OUT)/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(wildcard src/*.h) | $(SKEL)
+	$(Q)mkdir -p $(FUZZ_OUT)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -D_GNU_SOURCE -Isrc \
+		-I$(OUTPUT) $(DEP_CFLAGS) $< $(FUZZ_LIBSRC) -ljson-c -o $@
+
+fuzz-programs: $(FUZZ_TARGETS)
+
+# The long run: FUZZ_SECONDS per target (check runs a short one).
+fuzz: fuzz-programs
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+.PHONY: fuzz fuzz-programs
