@@ -743,6 +743,32 @@ uint64_t proc_user_peak(const struct mla_proc *p, int ucounter)
 	return peak;
 }
 
+size_t model_forget_exited(struct mla_model *m)
+{
+	struct mla_proc **pv;
+	size_t n = model_procs(m, &pv), gone = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct mla_proc *p = pv[i];
+		struct mla_inst *inst, *older;
+
+		if (!p->exited)
+			continue;
+		for (inst = p->newest; inst; inst = older) {
+			older = inst->older;
+			tdelete(inst, &m->insts, inst_cmp);
+			m->ninsts--;
+			inst_free(inst);
+		}
+		tdelete(p, &m->procs, proc_cmp);
+		m->nprocs--;
+		free(p);
+		gone++;
+	}
+	free(pv);
+	return gone;
+}
+
 /* twalk_r collects the nodes in order into an array. */
 struct collect {
 	void **items;

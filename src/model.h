@@ -125,6 +125,13 @@ void model_add_mapping(struct mla_inst *inst, uint64_t obj, uint64_t iova,
 
 void model_reconcile(struct mla_proc *p, const uint64_t kernel[2]);
 
+/*
+ * Forget the processes that have exited, for the long-running views
+ * (top, trace) that no longer show them: memory stays flat under churn.
+ * Returns how many were forgotten.
+ */
+size_t model_forget_exited(struct mla_model *m);
+
 struct mla_proc *model_proc(struct mla_model *m, uint32_t tgid,
 			    uint64_t start_ns, bool create);
 struct mla_inst *model_inst(struct mla_model *m, uint64_t id);

@@ -531,6 +531,19 @@ struct json_object *report_json(struct mla_model *m, const struct proc_filter *f
 	/* not a loss: the entry is made at the next observation */
 	jadd(root, "map_busy_retries", jint(s->busy));
 	jadd(root, "dropped", dropped);
+	{
+		struct json_object *me = json_object_new_object();
+		static const char *const names[3] = { "mms", "dead", "users" };
+
+		for (int i = 0; i < 3; i++) {
+			struct json_object *e = json_object_new_object();
+
+			jadd(e, "start", jint(s->maps_start[i]));
+			jadd(e, "end", jint(s->maps_end[i]));
+			jadd(me, names[i], e);
+		}
+		jadd(root, "map_entries", me);
+	}
 
 	n = model_procs(m, &pv);
 	for (size_t i = 0; i < n; i++)

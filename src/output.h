@@ -41,6 +41,8 @@ struct run_stats {
 	uint64_t dropped_users;
 	uint64_t busy;
 	uint64_t walk_lost;
+	/* entries in the mms, dead and users maps, at start and at the end */
+	uint32_t maps_start[3], maps_end[3];
 	uint64_t events;
 	const char *tier;
 	uint64_t duration_ns;

@@ -35,6 +35,7 @@ struct session {
 	int child_status;
 	bool child_done;
 	uint64_t child_start; /* ns, at clock-tick resolution */
+	uint32_t maps_start[3];
 	uint64_t start_mono;
 };
 
@@ -407,11 +408,35 @@ static void write_ready_file(const char *path)
 	fclose(f);
 }
 
+/* Entries in a map: what churn must not leave behind. */
+static uint32_t map_entries(struct bpf_map *map, size_t key_size)
+{
+	__u64 key[2], next[2];
+	void *prev = NULL;
+	uint32_t n = 0;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(map), prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+static void count_entries(struct session *s, uint32_t out[3])
+{
+	out[0] = map_entries(s->probes.skel->maps.mms, sizeof(__u64));
+	out[1] = map_entries(s->probes.skel->maps.dead, sizeof(__u64));
+	out[2] = map_entries(s->probes.skel->maps.users, sizeof(__u32));
+}
+
 static void stats_of(struct session *s, struct run_stats *rs)
 {
 	const struct mla_stats *st = &s->probes.skel->bss->stats;
 
 	memset(rs, 0, sizeof(*rs));
+	memcpy(rs->maps_start, s->maps_start, sizeof(rs->maps_start));
+	count_entries(s, rs->maps_end);
 	rs->lost_events = st->lost_events;
 	rs->dropped_mms = st->dropped_mms;
 	rs->dropped_dead = st->dropped_dead;
@@ -534,6 +559,9 @@ static int loop(struct session *s)
 				probes_resync(&s->probes);
 				last_resync = now;
 			}
+			/* top and trace never show exited processes again */
+			if (s->o->mode == MODE_TOP || s->o->mode == MODE_TRACE)
+				model_forget_exited(s->model);
 			last_sync = now;
 		}
 		if (s->o->mode == MODE_TOP &&
@@ -626,6 +654,7 @@ int session_run(struct session_opts *o)
 	sigaction(SIGHUP, &sa, NULL);
 	s.start_mono = mono_ns();
 	harvest(&s, false); /* the baseline */
+	count_entries(&s, s.maps_start);
 	if (o->ready_file)
 		write_ready_file(o->ready_file);
 	if (o->mode == MODE_TRACE) {

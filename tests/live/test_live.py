@@ -71,6 +71,48 @@ def check_workload_extras(c, run):
             ["exec", "exit"])
 
 
+def check_churn(c, tool, bindir):
+    """10,000 short-lived processes: nothing left behind, nothing merged."""
+    test = "churn: 10000 processes that lock memory"
+    with tempfile.TemporaryDirectory() as d:
+        proc, summary_text, _ = run_tool(
+            tool, [os.path.join(bindir, "churn"), "10000", "8", "0"], d)
+    if not c.check(test, proc.returncode == 0,
+                   f"exit {proc.returncode}: {proc.stderr.strip()}"):
+        return
+    s = json.loads(summary_text)
+    c.equal(test, "lost_events", s["lost_events"], 0)
+    c.equal(test, "dropped", s["dropped"],
+            {"mms": 0, "exited_mms": 0, "users": 0, "vfio_walk": 0})
+    for m, e in s["map_entries"].items():
+        c.equal(test, f"{m} map entries back to baseline", e["end"],
+                e["start"])
+    children = [p for p in s["processes"] if p["exited"] and
+                p["locked_vm"]["peak_kib"] == 4]
+    c.equal(test, "children reported apart", len(children), 10000)
+    c.equal(test, "each held 4 KiB at exit, drift 0",
+            sorted({(p["locked_vm"]["final_kib"], p["drift_kib"])
+                    for p in children}), [(4, 0)])
+
+
+def check_full_maps(c, tool, bindir):
+    """More holders than the map has room for: counted, said, no crash."""
+    test = "full maps: drops counted and reported"
+    with tempfile.TemporaryDirectory() as d:
+        proc, summary_text, _ = run_tool(
+            tool, [os.path.join(bindir, "churn"), "200", "200", "500"], d,
+            extra=("--max-procs", "64"))
+    if not c.check(test, proc.returncode == 0,
+                   f"exit {proc.returncode}: {proc.stderr.strip()}"):
+        return
+    s = json.loads(summary_text)
+    c.check(test, s["dropped"]["mms"] > 0,
+            f"no drop counted: {s['dropped']}")
+    held = [p for p in s["processes"] if p["locked_vm"]["peak_kib"] == 4]
+    c.check(test, 0 < len(held) <= 64,
+            f"{len(held)} processes tracked with room for 64")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tool", required=True)
@@ -84,6 +126,8 @@ def main():
         check_workload_extras(c, run)
     for sc in ("shm", "io_uring", "io_uring_mlocked", "perf"):
         run_scenario(c, args.tool, sc, [os.path.join(args.bin, "buckets"), sc])
+    check_churn(c, args.tool, args.bin)
+    check_full_maps(c, args.tool, args.bin)
     return report(c)
 
 

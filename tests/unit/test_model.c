@@ -250,6 +250,34 @@ static void test_reconcile_drift(void **state)
 	model_free(m);
 }
 
+/* top and trace forget exited processes: churn leaves nothing behind */
+static void test_forget_exited(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_proc **pv;
+
+	for (uint64_t i = 1; i <= 100; i++) {
+		struct mla_event e = change(i, MLA_LOCKED_VM, MLA_SRC_MLOCK,
+					    1, 1, 1);
+
+		e.tgid = 1000 + i;
+		model_apply_event(m, &e);
+		if (i % 2) {
+			e = gone(i, MLA_CAUSE_EXIT, 1);
+			e.tgid = 1000 + i;
+			model_apply_event(m, &e);
+		}
+	}
+	assert_int_equal(model_forget_exited(m), 50);
+	assert_int_equal(model_procs(m, &pv), 50);
+	for (int i = 0; i < 50; i++)
+		assert_false(pv[i]->exited);
+	free(pv);
+	assert_null(model_inst(m, 1));
+	assert_non_null(model_inst(m, 2));
+	model_free(m);
+}
+
 static void test_run_tree_membership(void **state)
 {
 	struct mla_model *m = model_new();
@@ -274,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_failures_are_kept),
 		cmocka_unit_test(test_infer_preexisting),
 		cmocka_unit_test(test_reconcile_drift),
+		cmocka_unit_test(test_forget_exited),
 		cmocka_unit_test(test_run_tree_membership),
 	};
 
