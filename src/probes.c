@@ -75,6 +75,7 @@ static const struct probe precise_tpl[] = {
 #define N_PRECISE (sizeof(precise_tpl) / sizeof(precise_tpl[0]))
 
 static struct probe *probe_named(struct probes *p, const char *prog);
+static int attach_one(struct probes *p, struct probe *pr, char *why, int len);
 
 static struct bpf_program *prog_by_name(struct memlockacct *skel,
 					const char *name)
@@ -225,7 +226,13 @@ static void plan_precise(struct probes *p, const struct probes_opts *o)
 			continue;
 		}
 		if (!q[i].found[0]) {
-			if (pr->module && !module_loaded(pr->module))
+			if (pr->module && !module_loaded(pr->module) && kprobes) {
+				/* load it anyway, to attach once the module is in */
+				probe_off(pr, "module %s not loaded (attached if "
+					      "it is loaded while we run)",
+					  pr->module);
+				pr->late = true;
+			} else if (pr->module && !module_loaded(pr->module))
 				probe_off(pr, "module %s not loaded", pr->module);
 			else
 				probe_off(pr, "symbol %s not in this kernel "
@@ -254,7 +261,7 @@ static void apply_autoload(struct probes *p)
 	for (unsigned int i = 0; i < p->n; i++) {
 		struct probe *pr = &p->list[i];
 
-		if (pr->state != PROBE_ACTIVE)
+		if (pr->state != PROBE_ACTIVE && !pr->late)
 			continue;
 		if (!strcmp(pr->kind, "fexit")) {
 			set_autoload(p->skel, pr->fexit, true);
@@ -354,6 +361,32 @@ static int run_vfio_walk(struct probes *p)
 	bpf_link__destroy(link);
 	ring_buffer__free(rb);
 	return err;
+}
+
+int probes_attach_late(struct probes *p)
+{
+	int attached = 0;
+
+	for (unsigned int i = 0; i < p->n; i++) {
+		struct probe *pr = &p->list[i];
+		struct ksym_query q = { .name = pr->label };
+		char why[64];
+
+		if (!pr->late || !module_loaded(pr->module) ||
+		    ksyms_resolve(&q, 1) || !q.found[0])
+			continue;
+		pr->late = false;
+		snprintf(pr->target, sizeof(pr->target), "%s", q.found);
+		if (attach_one(p, pr, why, sizeof(why))) {
+			pr->state = PROBE_FAILED;
+			snprintf(pr->why, sizeof(pr->why), "late attach failed");
+			continue;
+		}
+		pr->state = PROBE_ACTIVE;
+		p->precise = true;
+		attached++;
+	}
+	return attached;
 }
 
 bool probes_active(struct probes *p, const char *label)

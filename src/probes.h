@@ -23,6 +23,7 @@ struct probe {
 	const char *retprog;
 	const char *fexit;  /* fexit flavour, used when fentry works */
 	bool optional_tp;   /* a tracepoint that older kernels lack */
+	bool late;	    /* loaded: attach when its module appears */
 	char kind[16];	    /* how it is attached here */
 	char target[128];   /* the symbol as this kernel names it */
 	enum probe_state state;
@@ -65,6 +66,12 @@ void probes_stop(struct probes *p);
  * changed where no hook sees. -EOPNOTSUPP without task iterators.
  */
 int probes_resync(struct probes *p);
+
+/*
+ * Attach the probes of modules loaded since we started (vfio_iommu_type1
+ * for a VM started later). Returns how many were attached.
+ */
+int probes_attach_late(struct probes *p);
 
 /* Is the probe of this label (as `features` shows it) attached? */
 bool probes_active(struct probes *p, const char *label);

@@ -557,6 +557,10 @@ static int loop(struct session *s)
 				harvest(s, false);
 			if (now - last_resync >= RESYNC_NS) {
 				probes_resync(&s->probes);
+				if (probes_attach_late(&s->probes))
+					fprintf(stderr, "memlockacct: vfio_iommu_type1 "
+							"was loaded: its probes are "
+							"attached now\n");
 				last_resync = now;
 			}
 			/* top and trace never show exited processes again */

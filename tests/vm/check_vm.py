@@ -149,6 +149,22 @@ def check_hold(c, block, name="hold"):
               f"({h.get('mappings', '-')} mappings)")
 
 
+def check_late(c, block):
+    """vfio_iommu_type1 loaded after start: its probes attach, no restart."""
+    test = "late: VFIO probes attached when the module is loaded"
+    if not c.check(test, block is not None, "no output in the log"):
+        return
+    err = text(block, "err")
+    c.check(test, "its probes are attached now" in err, f"stderr: {err}")
+    steps = mla_check.load_steps(text(block, "out"))
+    events = mla_check.load_events(text(block, "ev"))
+    if c.check(test, steps, "the scenario printed no steps"):
+        pid = steps[0]["pid"]
+        precise = [e for e in events if e["pid"] == pid and
+                   e.get("cause") == "vfio_lock_acct"]
+        c.check(test, precise, "no charge seen by the vfio_lock_acct probe")
+
+
 def check_features(c, block, label, logdir):
     test = "features: precise probes attached"
     if not c.check(test, block is not None, "no output"):
@@ -201,6 +217,7 @@ def main():
             check_failures(c, steps, summary)
     check_hold(c, blocks.get("hold"))
     check_hold(c, blocks.get("hold_many"), "hold_many")
+    check_late(c, blocks.get("late"))
 
     passed = failed = 0
     for ok, name, msg in c.results:

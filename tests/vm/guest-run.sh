@@ -74,4 +74,30 @@ hold() {
 
 hold hold hold
 hold hold_many hold_many
+
+# late: vfio_iommu_type1 loaded after the tool started; its probes must
+# attach without a restart.
+late() {
+	local tracer m i=0
+	rmmod vfio_pci vfio_pci_core vfio_iommu_type1 2>/tmp/late.err
+	"$T" trace --json --ready-file /tmp/late.ready >/tmp/late.ev \
+		2>>/tmp/late.err &
+	tracer=$!
+	while [ ! -e /tmp/late.ready ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for m in $(grep -E 'vfio_iommu_type1|vfio.pci' /lib/modules/modules.order); do
+		insmod "/lib/modules/$m" 2>>/tmp/late.err
+	done
+	echo "1234 11e8" >/sys/bus/pci/drivers/vfio-pci/new_id 2>>/tmp/late.err
+	sleep 3 # the tool looks for new modules every second
+	"$S/vfio" map_unmap >/tmp/late.out 2>>/tmp/late.err
+	sleep 1
+	kill -INT "$tracer"
+	wait "$tracer"
+	echo "MLA|late|rc|$?"
+	for k in out err ev; do dump late "$k" "/tmp/late.$k"; done
+}
+late
 exit 0
