@@ -59,7 +59,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean install uninstall check unit live vm bench static deps \
+.PHONY: all clean install uninstall check static deps \
 	deps-test format lint help
 
 all: $(BIN)
@@ -115,6 +115,7 @@ $(OUTPUT)/static/memlockacct: $(patsubst src/%.c,src/%.c,$(LIB_SRCS) src/main.c)
 # ---- tests -----------------------------------------------------------------
 
 include tests/tests.mk
+include bench/bench.mk
 
 # ---- install ---------------------------------------------------------------
 

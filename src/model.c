@@ -199,6 +199,37 @@ struct mla_user *model_user(struct mla_model *m, uint32_t uid, bool create)
 	return &n->user;
 }
 
+/* What the refused process held, by source, when it was refused. */
+static void failure_context(struct mla_model *m, struct mla_failure *f)
+{
+	const struct mla_event *e = &f->ev;
+	struct mla_proc *p = model_proc(m, e->tgid, e->start_ns, false);
+	const struct mla_inst *cur = p ? proc_current(p) : NULL;
+	struct mla_user *u;
+	struct overlap_figures fig;
+	bool known, cap;
+
+	if (e->counter < MLA_NR_MM_COUNTERS && cur) {
+		for (int s = 0; s < MLA_NR_SOURCES; s++)
+			f->sources[s] = proc_source(p, e->counter, s);
+		if (proc_overlap(p, &fig, &known, &cap))
+			f->twice = fig.mlock_vfio + fig.vfio_vfio +
+				   (e->counter == MLA_PINNED_VM ?
+					    fig.locked_pinned : 0);
+		if (e->nr == MLA_NR_mlock || e->nr == MLA_NR_mlock2)
+			f->already_locked =
+				rangeset_overlap(cur->locked,
+						 PAGE_DOWN(e->args[0]),
+						 PAGE_UP(e->args[0] +
+							 e->args[1])) / PAGE;
+	} else if (e->counter >= MLA_USER_LOCKED &&
+		   e->counter < MLA_NR_COUNTERS &&
+		   (u = model_user(m, e->uid, false))) {
+		for (int s = 0; s < MLA_NR_SOURCES; s++)
+			f->sources[s] = u->by_src[e->counter - MLA_USER_LOCKED][s];
+	}
+}
+
 static void add_failure(struct mla_model *m, const struct mla_event *e)
 {
 	if (m->nfailures == m->capfailures) {
@@ -213,7 +244,9 @@ static void add_failure(struct mla_model *m, const struct mla_event *e)
 		m->failures = f;
 		m->capfailures = cap;
 	}
-	m->failures[m->nfailures++].ev = *e;
+	memset(&m->failures[m->nfailures], 0, sizeof(m->failures[0]));
+	m->failures[m->nfailures].ev = *e;
+	failure_context(m, &m->failures[m->nfailures++]);
 }
 
 static void apply_mm_change(struct inst_node *n, const struct mla_event *e)

@@ -167,6 +167,10 @@ bool proc_overlap(const struct mla_proc *p, struct overlap_figures *f,
 
 struct mla_failure {
 	struct mla_event ev;
+	/* the refusing process's counter by source at the time, pages */
+	int64_t sources[MLA_NR_SOURCES];
+	uint64_t twice;		 /* bytes of it counted more than once */
+	uint64_t already_locked; /* pages of an mlock request locked already */
 };
 size_t model_failures(struct mla_model *m, const struct mla_failure **out);
 

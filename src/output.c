@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "escape.h"
+#include "explain.h"
 #include "model.h"
 #include "names.h"
 #include "output.h"
@@ -495,14 +496,67 @@ static struct json_object *proc_json(struct mla_model *m,
 	return j;
 }
 
-static struct json_object *failure_json(const struct mla_failure *f,
-					const struct out_opts *o)
+struct json_object *failure_json(const struct mla_failure *f,
+				 const struct out_opts *o)
 {
 	struct json_object *j = event_json(o, &f->ev);
+	struct json_object *src = json_object_new_object();
+	struct explanation x;
 
-	jadd(j, "limit_kib", (f->ev.limit_cur == UINT64_MAX) ?
-				     NULL : jint(f->ev.limit_cur / 1024));
+	explain_failure(&f->ev, f->already_locked, o->page_size, &x);
+	jadd(j, "limit_kib", x.limit_kib == UINT64_MAX ? NULL :
+						       jint(x.limit_kib));
+	jadd(j, "check", jstr(x.check));
+	jadd(j, "rule", jstr(x.what));
+	jadd(j, "memlock", json_object_new_boolean(x.memlock));
+	jadd(j, "per_user", json_object_new_boolean(x.per_user));
+	jadd(j, "suggested_limit_kib", x.memlock ? jint(x.suggested_kib) : NULL);
+	jadd(j, "suggested_limit_bytes",
+	     x.memlock ? jint(x.suggested_kib * 1024) : NULL);
+	for (int s = 0; s < MLA_NR_SOURCES; s++)
+		if (f->sources[s])
+			jadd(src, source_name(s),
+			     jint(spages_kib(o, f->sources[s])));
+	jadd(j, "sources", src);
+	jadd(j, "counted_twice_kib", jint(f->twice / 1024));
+	jadd(j, "fix", jstr(x.advice));
 	return j;
+}
+
+/* A refusal, for a tired operator: who, what, which check, the fix. */
+void failure_print(FILE *out, const struct mla_failure *f,
+		   const struct out_opts *o)
+{
+	const struct mla_event *e = &f->ev;
+	char comm[COMM_ESC], cause[64], lim[32];
+	struct explanation x;
+	bool any = false;
+
+	explain_failure(e, f->already_locked, o->page_size, &x);
+	if (x.limit_kib == UINT64_MAX)
+		snprintf(lim, sizeof(lim), "unlimited");
+	else
+		snprintf(lim, sizeof(lim), "%" PRIu64 " KiB", x.limit_kib);
+	fprintf(out, "%s (pid %u, uid %u) was refused %" PRIu64
+		" KiB (%s, %s):\n",
+		comm_of(e->comm, comm), e->tgid, e->uid, x.request_kib,
+		event_cause(e, cause, sizeof(cause)), errno_name(e->ret));
+	fprintf(out, "  check: %s: %s; %s held %" PRIu64 " KiB, limit %s\n",
+		x.check, x.what, counter_name(e->counter), x.counter_kib, lim);
+	fprintf(out, "  held by:");
+	for (int s = 0; s < MLA_NR_SOURCES; s++) {
+		if (!f->sources[s])
+			continue;
+		fprintf(out, " %s %" PRId64 " KiB", source_name(s),
+			spages_kib(o, f->sources[s]));
+		any = true;
+	}
+	if (!any)
+		fprintf(out, " nothing traced");
+	if (f->twice)
+		fprintf(out, " (%" PRIu64 " KiB of it counted twice)",
+			f->twice / 1024);
+	fprintf(out, "\n  fix: %s\n", x.advice);
 }
 
 struct json_object *report_json(struct mla_model *m, const struct proc_filter *f,
@@ -524,6 +578,7 @@ struct json_object *report_json(struct mla_model *m, const struct proc_filter *f
 	jadd(root, "page_size", jint(o->page_size));
 	jadd(root, "duration_s", json_object_new_double(s->duration_ns / 1e9));
 	jadd(root, "lost_events", jint(s->lost_events));
+	jadd(root, "events", jint(s->events)); /* changes observed */
 	jadd(dropped, "mms", jint(s->dropped_mms));
 	jadd(dropped, "exited_mms", jint(s->dropped_dead));
 	jadd(dropped, "users", jint(s->dropped_users));
@@ -746,11 +801,14 @@ void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 	double_text(out, pv, n, f, o);
 	free(pv);
 	n = model_failures(m, &fl);
-	if (n) {
+	if (n)
 		fprintf(out, "\nRefused charges:\n");
-		trace_header(out, o, true);
-		for (size_t i = 0; i < n; i++)
-			trace_event(out, o, &fl[i].ev);
+	for (size_t i = 0; i < n; i++) {
+		struct mla_proc *p = model_proc(m, fl[i].ev.tgid,
+						fl[i].ev.start_ns, false);
+
+		if (!p || proc_matches(p, f))
+			failure_print(out, &fl[i], o);
 	}
 	fprintf(out, "\nTier: %s. Lost events: %" PRIu64 ".%s\n",
 		s->tier ? s->tier : "portable", s->lost_events,

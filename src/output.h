@@ -68,6 +68,14 @@ void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 void top_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 	      const struct out_opts *o, const char *sort, int rows);
 
+struct mla_failure;
+/* A refusal explained, in several lines (trace --failures, report). */
+void failure_print(FILE *out, const struct mla_failure *f,
+		   const struct out_opts *o);
+
+struct json_object *failure_json(const struct mla_failure *f,
+				 const struct out_opts *o);
+
 /* An event as a JSON object, for trace --json and run --events. */
 struct json_object *event_json(const struct out_opts *o,
 			       const struct mla_event *e);

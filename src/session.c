@@ -119,7 +119,26 @@ static int handle_event(void *ctx, void *data, size_t size)
 			read_locked_ranges(inst, NULL);
 	}
 	if (s->o->mode == MODE_TRACE && event_shown(s, &e)) {
-		trace_event(s->out, &s->o->out, &e);
+		const struct mla_failure *fl;
+		size_t n = model_failures(s->model, &fl);
+
+		if (e.type == MLA_EV_FAILURE && n &&
+		    fl[n - 1].ev.ts_ns == e.ts_ns) {
+			/* refusals come with their explanation */
+			if (s->o->out.json) {
+				struct json_object *j =
+					failure_json(&fl[n - 1], &s->o->out);
+
+				fprintf(s->out, "%s\n",
+					json_object_to_json_string_ext(
+						j, JSON_C_TO_STRING_PLAIN));
+				json_object_put(j);
+			} else {
+				failure_print(s->out, &fl[n - 1], &s->o->out);
+			}
+		} else {
+			trace_event(s->out, &s->o->out, &e);
+		}
 		fflush(s->out);
 	}
 	if (s->events && e.type != MLA_EV_PROCESS) {
@@ -666,7 +685,8 @@ int session_run(struct session_opts *o)
 			fprintf(stderr, "Tracing changes of locked and pinned "
 					"memory (%s tier)... Hit Ctrl-C to end.\n",
 				s.probes.precise ? "precise" : "portable");
-		trace_header(s.out, &o->out, o->failures_only);
+		if (!o->failures_only)
+			trace_header(s.out, &o->out, false);
 	}
 	if (o->mode == MODE_RUN) {
 		int exec_err = 0;

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0
+# The benchmarks (bench/README in BENCHMARKS.md); included by the Makefile.
+
+BENCH_OUT := $(OUTPUT)/bench
+
+$(BENCH_OUT):
+	$(Q)mkdir -p $@
+
+$(BENCH_OUT)/floor.bpf.o: bench/floor.bpf.c $(VMLINUX) | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_OUT)/floor.skel.h: $(BENCH_OUT)/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor > $@
+
+$(BENCH_OUT)/floor: bench/floor.c $(BENCH_OUT)/floor.skel.h
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) -O2 -I$(BENCH_OUT) $< $(DEP_LIBS) -o $@
+
+$(BENCH_OUT)/workload: bench/workload.c | $(BENCH_OUT)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) -O2 -Wall $< -o $@ -lpthread
+
+bench-programs: $(BIN) $(BENCH_OUT)/floor $(BENCH_OUT)/workload test-programs
+
+bench: bench-programs
+	bench/run.sh
+
+.PHONY: bench bench-programs

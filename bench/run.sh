@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The benchmarks. Each workload runs, in one invocation, under (a) no
+# tracing, (b) the floor (the same hooks, empty programs), (c) memlockacct
+# and (d) the equivalent bpftrace script, in rotation, REPS times; the
+# table gives median ns/op with min-max, the cost each adds over (a), and
+# the ratios the targets are set on. Then the burst, frontend and map
+# memory figures. Raw results go to bench/results.json.
+#
+#   bench/run.sh [REPS]        (as root; BENCH_QUICK=1 for a short run)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${OUTPUT:-$top/.output}
+tool=$top/memlockacct
+wl=$out/bench/workload
+reps=${1:-7}
+mlock_iters=200000
+churn_iters=100000
+burst_secs=60
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+	reps=3 mlock_iters=50000 churn_iters=20000 burst_secs=10
+fi
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+results=$work/results.jsonl
+
+wait_for() { # FILE or PATTERN-in-FILE, up to 60 s
+	local i
+	for i in $(seq 600); do
+		if [[ -n ${2:-} ]]; then grep -q "$2" "$1" 2>/dev/null && return 0
+		else [[ -e $1 ]] && return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# start CONFIG: start a tracer; sets TRACER (its pid, or empty)
+start() {
+	TRACER=
+	rm -f "$work/ready" "$work/tracer.out"
+	case $1 in
+	none) return 0 ;;
+	floor) "$out/bench/floor" "$work/ready" &
+		TRACER=$!; wait_for "$work/ready" ;;
+	memlockacct) "$tool" report --json -o /dev/null --ready-file "$work/ready" \
+			>/dev/null 2>&1 &
+		TRACER=$!; wait_for "$work/ready" ;;
+	bpftrace) bpftrace "$top/bench/memlockacct.bt" >"$work/tracer.out" 2>&1 &
+		TRACER=$!; wait_for "$work/tracer.out" "Attaching" ;;
+	esac
+}
+
+stop() {
+	[[ -n $TRACER ]] || return 0
+	kill -INT "$TRACER"
+	wait "$TRACER" 2>/dev/null
+}
+
+configs=(none floor memlockacct bpftrace)
+for ((r = 1; r <= reps; r++)); do
+	for c in "${configs[@]}"; do
+		start "$c" || { echo "cannot start $c" >&2; exit 1; }
+		for w in mlock churn; do
+			iters=$mlock_iters
+			[[ $w == churn ]] && iters=$churn_iters
+			"$wl" "$w" "$iters" |
+				sed "s/^{/{\"config\":\"$c\",\"rep\":$r,/" >>"$results"
+		done
+		stop
+	done
+done
+
+# the burst: >= 100,000 changes/s for a minute, nothing lost, exact
+"$tool" run --json -o "$work/burst.json" -- "$wl" burst 2 "$burst_secs" \
+	>"$work/burst.out"
+# the frontend's memory with 10,000 processes holding locked memory
+"$tool" report --json -o "$work/procs.json" --ready-file "$work/ready2" \
+	>/dev/null 2>&1 &
+rep=$!
+wait_for "$work/ready2"
+"$out/tests/churn" 10000 10000 15000 >/dev/null &
+churner=$!
+sleep 12
+bpftool map show -j >"$work/maps.json"
+rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$rep/status")
+wait "$churner"
+kill -INT "$rep"
+wait "$rep"
+
+python3 - "$results" "$work" "$rss" "$top/bench/results.json" <<'EOF'
+import json, statistics, sys, os
+results, work, rss, dest = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+rows = [json.loads(l) for l in open(results)]
+out = {"workloads": {}}
+print(f"{'workload':<8} {'config':<12} {'ns/op median':>13} {'min-max':>17} {'added ns':>9}")
+for w in ("mlock", "churn"):
+    med = {}
+    for c in ("none", "floor", "memlockacct", "bpftrace"):
+        v = [r["ns_per_op"] for r in rows if r["workload"] == w and r["config"] == c]
+        med[c] = statistics.median(v)
+        out["workloads"].setdefault(w, {})[c] = {"median": med[c], "min": min(v), "max": max(v), "reps": len(v)}
+    for c in ("none", "floor", "memlockacct", "bpftrace"):
+        s = out["workloads"][w][c]
+        print(f"{w:<8} {c:<12} {s['median']:13.1f} {s['min']:8.1f}-{s['max']:<8.1f} {med[c]-med['none']:9.1f}")
+    add = {c: med[c] - med["none"] for c in med}
+    r = out["workloads"][w]["ratios"] = {
+        "tool_over_floor_added": add["memlockacct"] / add["floor"] if add["floor"] > 0 else None,
+        "tool_over_bpftrace_added": add["memlockacct"] / add["bpftrace"] if add["bpftrace"] > 0 else None,
+        "tool_slowdown_pct": 100 * add["memlockacct"] / med["none"],
+        "floor_slowdown_pct": 100 * add["floor"] / med["none"],
+        "bpftrace_slowdown_pct": 100 * add["bpftrace"] / med["none"],
+    }
+    print(f"  {w}: memlockacct adds {r['tool_over_floor_added']:.2f}x the floor's cost, "
+          f"{r['tool_over_bpftrace_added']:.2f}x bpftrace's; slowdown "
+          f"{r['tool_slowdown_pct']:.1f}% (floor {r['floor_slowdown_pct']:.1f}%, "
+          f"bpftrace {r['bpftrace_slowdown_pct']:.1f}%)")
+b = json.load(open(os.path.join(work, "burst.json")))
+bw = [json.loads(l) for l in open(os.path.join(work, "burst.out")) if l.startswith("{")][0]
+p = [x for x in b["processes"] if x["locked_vm"]["peak_kib"]][0]
+out["burst"] = {"changes": bw["changes"], "changes_per_s": bw["changes_per_s"],
+                "events": b.get("events"), "lost_events": b["lost_events"],
+                "final_kib": p["locked_vm"]["final_kib"], "drift_kib": p["drift_kib"]}
+print(f"burst: {bw['changes']} changes at {bw['changes_per_s']:.0f}/s from 2 threads; "
+      f"events counted {b.get('events')}, lost {b['lost_events']}, final {p['locked_vm']['final_kib']} KiB, drift {p['drift_kib']}")
+maps = json.load(open(os.path.join(work, "maps.json")))
+ours = {"mms", "dead", "users", "events", "tree", "cgroup_filter", "mm_hint", "user_hint",
+        "scratch", "scratch_user", "kctx", "failed_tids", "walk_out"}
+mem = sum(m.get("bytes_memlock", 0) for m in maps if m.get("name") in ours)
+procs = json.load(open(os.path.join(work, "procs.json")))
+out["frontend"] = {"processes": len(procs["processes"]), "rss_hwm_kib": rss}
+out["bpf_maps_bytes"] = mem
+print(f"frontend: {len(procs['processes'])} processes reported, peak RSS {rss} KiB; "
+      f"BPF maps {mem / 1048576:.1f} MiB (bytes_memlock)")
+json.dump(out, open(dest, "w"), indent=1)
+EOF
