@@ -111,6 +111,11 @@ def check_failures(c, steps, summary):
         c.equal(test, "counter_kib", f["counter_kib"], s["vmlck_before"])
         c.equal(test, "counter", f["counter"], "locked_vm")
         c.equal(test, "pid", f["pid"], s["pid"])
+        c.equal(test, "check", f["check"], s["check"])
+        c.equal(test, "memlock", f["memlock"], True)
+        c.equal(test, "suggested_limit_kib", f["suggested_limit_kib"],
+                s["vmlck_before"] + s["request_kib"])
+        c.equal(test, "sources", f["sources"], {"mlock": s["vmlck_before"]})
 
 
 def check_hold(c, block, name="hold"):

@@ -296,16 +296,19 @@ static int limited_child(void)
 	 * raises VmLck for a moment, which /proc cannot show).
 	 */
 	STEP("mlock_64k_to_the_limit", "mlock", rc(mlock(small, 64 * KIB)));
-	step_note("\"errno\":\"ENOMEM\",\"request_kib\":1024,\"limit_kib\":64");
+	step_note("\"errno\":\"ENOMEM\",\"request_kib\":1024,\"limit_kib\":64,"
+		  "\"check\":\"do_mlock\"");
 	STEP("mlock_1m_refused", "mlock", rc(mlock(big, 1 * MIB)));
-	step_note("\"errno\":\"EAGAIN\",\"request_kib\":1024,\"limit_kib\":64");
+	step_note("\"errno\":\"EAGAIN\",\"request_kib\":1024,\"limit_kib\":64,"
+		  "\"check\":\"mlock_future_ok\"");
 	r = STEP("mmap_locked_1m_refused", "mlock",
 		 (p = mmap(NULL, 1 * MIB, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0)) ==
 				 MAP_FAILED ? -errno : 0);
 	if (!r)
 		munmap(p, 1 * MIB);
-	step_note("\"errno\":\"ENOMEM\",\"request_kib\":1024,\"limit_kib\":64");
+	step_note("\"errno\":\"ENOMEM\",\"request_kib\":1024,\"limit_kib\":64,"
+		  "\"check\":\"vfio_pin_pages_remote\"");
 	STEP("map_dma_1m_refused", "vfio", dma_map(c, big, IOVA(1), 1 * MIB));
 	return 0;
 }
