@@ -36,7 +36,11 @@ enum {
 	OPT_FAILURES,
 	OPT_VERIFY,
 	OPT_MAX_PROCS,
+	OPT_VM,
+	OPT_RECORD,
 };
+
+static bool input_given;
 
 struct cli {
 	struct session_opts s;
@@ -66,6 +70,7 @@ static const char doc_main[] =
 	"  top       a refreshing table of processes\n"
 	"  report    a summary after -d SECONDS or Ctrl-C\n"
 	"  run       run a command, trace it and its children, summarise\n"
+	"  record    save a trace to a file, for report -i elsewhere\n"
 	"  features  which probes this kernel supports, and why not\n"
 	"\nSee 'memlockacct COMMAND --help' and memlockacct(8).";
 
@@ -232,8 +237,6 @@ static error_t parse_filter(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'p':
 		cli.s.filter.pid = parse_long(arg, "PID", 1, INT_MAX, state);
-		if (kill(cli.s.filter.pid, 0) && errno == ESRCH)
-			cli_error(state, "no process %s", arg);
 		break;
 	case OPT_CGROUP:
 		set_cgroup(arg, state);
@@ -359,6 +362,11 @@ static const struct argp_option report_opts[] = {
 	{ "duration", 'd', "SECONDS", 0, "Trace this long, then report", 0 },
 	{ "output", 'o', "FILE", 0, "Write the report to FILE", 0 },
 	{ "all", 'a', NULL, 0, "Also processes that hold nothing now", 0 },
+	{ "input", 'i', "FILE", 0,
+	  "Report on a recording (record -o) instead of tracing", 0 },
+	{ "vm", OPT_VM, NULL, 0,
+	  "Per virtual machine (QEMU, cloud-hypervisor, crosvm, firecracker): "
+	  "what it locks, its limit, and the limit libvirt would give it", 0 },
 	{},
 };
 
@@ -376,6 +384,13 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 		break;
 	case 'a':
 		cli.s.filter.all = true;
+		break;
+	case OPT_VM:
+		cli.s.vm_view = true;
+		break;
+	case 'i':
+		cli.s.input_path = arg;
+		input_given = true;
 		break;
 	case ARGP_KEY_ARG:
 		cli_error(state, "unexpected argument '%s'", arg);
@@ -403,6 +418,8 @@ static const struct argp_option run_opts[] = {
 	{ "output", 'o', "FILE", 0, "Write the summary to FILE", 0 },
 	{ "events", OPT_EVENTS, "FILE", 0,
 	  "Also write every event to FILE, as JSON Lines", 0 },
+	{ "record", OPT_RECORD, "FILE", 0,
+	  "Also record the session to FILE, for report -i", 0 },
 	{},
 };
 
@@ -417,6 +434,9 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_EVENTS:
 		cli.s.events_path = arg;
+		break;
+	case OPT_RECORD:
+		cli.s.record_path = arg;
 		break;
 	case ARGP_KEY_ARG:
 		/* the command and its own arguments: stop parsing here */
@@ -442,6 +462,47 @@ static const struct argp run_argp = {
 	"Start CMD, trace it and all its descendants from their first "
 	"instruction to their exit, then summarise. Exits with CMD's status.",
 	.children = common_child,
+};
+
+/* ---- record ----------------------------------------------------------------- */
+
+static const struct argp_option record_opts[] = {
+	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required)", 0 },
+	{ "duration", 'd', "SECONDS", 0, "Record this long (else until Ctrl-C)",
+	  0 },
+	{},
+};
+
+static error_t parse_record(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'o':
+		cli.s.record_path = arg;
+		break;
+	case 'd':
+		cli.s.duration_s = parse_seconds(arg, "duration", state);
+		break;
+	case ARGP_KEY_ARG:
+		cli_error(state, "unexpected argument '%s'", arg);
+	case ARGP_KEY_END:
+		if (!cli.s.record_path)
+			cli_error(state, "record needs -o FILE");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp record_argp = {
+	.options = record_opts,
+	.parser = parse_record,
+	.args_doc = "",
+	.doc =
+	"Record every event, and what the tool learns from /proc, to FILE, for "
+	"`memlockacct report -i FILE` on another machine. The file is "
+	"versioned.",
+	.children = filter_children,
 };
 
 /* ---- features ------------------------------------------------------------- */
@@ -523,6 +584,7 @@ static const struct {
 	{ "top", &top_argp, MODE_TOP },
 	{ "report", &report_argp, MODE_REPORT },
 	{ "run", &run_argp, MODE_RUN },
+	{ "record", &record_argp, MODE_RECORD },
 	{ "features", &features_argp, 0 },
 };
 
@@ -538,7 +600,7 @@ static error_t parse_main(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!cli.command)
 			cli_error(state, "a command is needed: trace, top, "
-					  "report, run or features");
+					  "report, run, record or features");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -600,6 +662,14 @@ int main(int argc, char **argv)
 			cli.s.filter.tree_only = true;
 		} else if (cli.s.filter.pid) {
 			cli.s.probes.filter_tree = true;
+		}
+		if (input_given)
+			return session_replay(&cli.s);
+		if (cli.s.filter.pid && kill(cli.s.filter.pid, 0) &&
+		    errno == ESRCH) {
+			fprintf(stderr, "memlockacct %s: no process %d\n",
+				cli.command, cli.s.filter.pid);
+			return 2;
 		}
 		return session_run(&cli.s);
 	}

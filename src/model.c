@@ -80,11 +80,17 @@ static void inst_free(void *p)
 	free(inst);
 }
 
+static void proc_free(void *p)
+{
+	free(((struct mla_proc *)p)->vm);
+	free(p);
+}
+
 void model_free(struct mla_model *m)
 {
 	if (!m)
 		return;
-	tdestroy(m->procs, free);
+	tdestroy(m->procs, proc_free);
 	tdestroy(m->insts, inst_free);
 	tdestroy(m->users, free);
 	free(m->failures);
@@ -665,6 +671,13 @@ void model_infer(struct mla_inst *inst, int counter, int source,
 	inst->flags |= MLA_INST_INFERRED;
 }
 
+void model_clear_mappings(struct mla_inst *inst)
+{
+	tdestroy(inst->maps, free);
+	inst->maps = NULL;
+	inst->nmaps = 0;
+}
+
 void model_add_mapping(struct mla_inst *inst, uint64_t obj, uint64_t iova,
 		       uint64_t vaddr, uint64_t size, int64_t charged,
 		       bool lock_cap)
@@ -795,7 +808,7 @@ size_t model_forget_exited(struct mla_model *m)
 		}
 		tdelete(p, &m->procs, proc_cmp);
 		m->nprocs--;
-		free(p);
+		proc_free(p);
 		gone++;
 	}
 	free(pv);

@@ -78,6 +78,10 @@ struct mla_proc {
 	uint64_t limit_soft, limit_hard;
 	bool cap_known;
 	bool cap_ipc_lock; /* bypasses RLIMIT_MEMLOCK for most sources */
+	/* a VMM's VM, from its command line and cgroup (vm.h); NULL if not */
+	struct vm_info *vm;
+	bool vm_checked;
+	unsigned int vfio_groups; /* /dev/vfio/N groups it holds open */
 };
 
 struct mla_user {
@@ -117,6 +121,9 @@ void model_sync_user(struct mla_model *m, uint32_t uid,
  */
 void model_infer(struct mla_inst *inst, int counter, int source,
 		 uint64_t pages, bool exact);
+
+/* Drop an instance's VFIO mappings (a record file's final ones follow). */
+void model_clear_mappings(struct mla_inst *inst);
 
 /* A VFIO mapping that existed when tracing began. */
 void model_add_mapping(struct mla_inst *inst, uint64_t obj, uint64_t iova,

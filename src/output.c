@@ -13,6 +13,7 @@
 #include "output.h"
 #include "procfs.h"
 #include "rangeset.h"
+#include "vm.h"
 
 #define COMM_ESC 80 /* a 15-byte name escaped, worst case 4 bytes each */
 
@@ -493,6 +494,15 @@ static struct json_object *proc_json(struct mla_model *m,
 	jadd(j, "unique_locked_kib", jint(v.f.unique_locked / 1024));
 	jadd(j, "headroom", headroom_json(m, p, &v, o));
 	jadd(j, "failures", jint(p->nfailures));
+	if (p->vm) {
+		struct json_object *v = json_object_new_object();
+		char name[4 * VM_NAME_LEN];
+
+		jadd(v, "name", jstr(escape_text(p->vm->name, name,
+						 sizeof(name))));
+		jadd(v, "vmm", jstr(vmm_name(p->vm->vmm)));
+		jadd(j, "vm", v);
+	}
 	return j;
 }
 
@@ -525,21 +535,28 @@ struct json_object *failure_json(const struct mla_failure *f,
 
 /* A refusal, for a tired operator: who, what, which check, the fix. */
 void failure_print(FILE *out, const struct mla_failure *f,
-		   const struct out_opts *o)
+		   const struct mla_proc *p, const struct out_opts *o)
 {
 	const struct mla_event *e = &f->ev;
-	char comm[COMM_ESC], cause[64], lim[32];
+	char comm[COMM_ESC], cause[64], lim[32], vm[4 * VM_NAME_LEN + 8] = "";
 	struct explanation x;
 	bool any = false;
+
+	if (p && p->vm && p->vm->name[0]) {
+		char name[4 * VM_NAME_LEN];
+
+		snprintf(vm, sizeof(vm), ", VM %s",
+			 escape_text(p->vm->name, name, sizeof(name)));
+	}
 
 	explain_failure(e, f->already_locked, o->page_size, &x);
 	if (x.limit_kib == UINT64_MAX)
 		snprintf(lim, sizeof(lim), "unlimited");
 	else
 		snprintf(lim, sizeof(lim), "%" PRIu64 " KiB", x.limit_kib);
-	fprintf(out, "%s (pid %u, uid %u) was refused %" PRIu64
+	fprintf(out, "%s (pid %u, uid %u%s) was refused %" PRIu64
 		" KiB (%s, %s):\n",
-		comm_of(e->comm, comm), e->tgid, e->uid, x.request_kib,
+		comm_of(e->comm, comm), e->tgid, e->uid, vm, x.request_kib,
 		event_cause(e, cause, sizeof(cause)), errno_name(e->ret));
 	fprintf(out, "  check: %s: %s; %s held %" PRIu64 " KiB, limit %s\n",
 		x.check, x.what, counter_name(e->counter), x.counter_kib, lim);
@@ -646,7 +663,213 @@ struct json_object *report_json(struct mla_model *m, const struct proc_filter *f
 		json_object_array_add(fails, failure_json(&fl[i], o));
 	}
 	jadd(root, "failures", fails);
+	jadd(root, "vms", vms_json(m, f, o));
 	return root;
+}
+
+/* ---- virtual machines ------------------------------------------------------ */
+
+struct vm_group {
+	const struct mla_proc *main; /* the VMM process (else the first) */
+	char name[VM_NAME_LEN + 16];
+	uint64_t locked, peak, pinned; /* pages */
+	int64_t by_src[MLA_NR_SOURCES];
+	struct overlap_figures f;
+	unsigned int nprocs, vfio_groups;
+};
+
+static struct vm_group *vm_groups(struct mla_model *m,
+				  const struct proc_filter *flt,
+				  const struct out_opts *o, size_t *count)
+{
+	struct mla_proc **pv;
+	size_t n = model_procs(m, &pv), ng = 0;
+	struct vm_group *g = calloc(n ? n : 1, sizeof(*g));
+
+	for (size_t i = 0; g && i < n; i++) {
+		const struct mla_proc *p = pv[i];
+		struct vm_group *v = NULL;
+		struct proc_view pview;
+		char name[VM_NAME_LEN + 16];
+
+		if (!p->vm || !proc_matches(p, flt))
+			continue;
+		if (p->vm->name[0])
+			snprintf(name, sizeof(name), "%s", p->vm->name);
+		else
+			snprintf(name, sizeof(name), "(pid %u)", p->tgid);
+		for (size_t k = 0; k < ng && !v; k++)
+			if (!strcmp(g[k].name, name))
+				v = &g[k];
+		if (!v) {
+			v = &g[ng++];
+			snprintf(v->name, sizeof(v->name), "%s", name);
+		}
+		if (!v->main || (p->vm->vmm && !v->main->vm->vmm))
+			v->main = p;
+		v->nprocs++;
+		v->vfio_groups += p->vfio_groups;
+		v->locked += proc_final(p, MLA_LOCKED_VM);
+		v->peak += proc_peak(p, MLA_LOCKED_VM);
+		v->pinned += proc_final(p, MLA_PINNED_VM);
+		for (int s = 0; s < MLA_NR_SOURCES; s++)
+			v->by_src[s] = sadd(v->by_src[s],
+					    proc_source(p, MLA_LOCKED_VM, s));
+		proc_view(p, o, &pview);
+		v->f.mlock_vfio += pview.f.mlock_vfio;
+		v->f.vfio_vfio += pview.f.vfio_vfio;
+		v->f.locked_pinned += pview.f.locked_pinned;
+		v->f.unique_locked += pview.f.unique_locked;
+	}
+	free(pv);
+	*count = ng;
+	return g;
+}
+
+/* What the VM may hold, and whether one more VFIO device would fit. */
+struct vm_limits {
+	bool known;
+	uint64_t soft_kib;	   /* UINT64_MAX: unlimited */
+	int64_t headroom_kib;
+	uint64_t libvirt_kib;	   /* libvirt's computed limit, 0: none */
+	uint64_t libvirt_next_kib; /* ... with one more VFIO device */
+	uint64_t next_device_kib;  /* what one more device would charge */
+	bool below_libvirt;
+	bool fits_next_device;
+};
+
+static void vm_limits(const struct vm_group *v, const struct out_opts *o,
+		      struct vm_limits *l)
+{
+	const struct mla_proc *p = v->main;
+	const struct vm_info *vm = p->vm;
+	bool cap = p->cap_known && p->cap_ipc_lock;
+
+	memset(l, 0, sizeof(*l));
+	l->known = p->limit_known;
+	l->soft_kib = !p->limit_known || p->limit_soft == UINT64_MAX ?
+			      UINT64_MAX : p->limit_soft / 1024;
+	l->headroom_kib = l->soft_kib == UINT64_MAX ? INT64_MAX :
+			  (int64_t)(l->soft_kib - pages_kib(o, v->locked));
+	l->libvirt_kib = libvirt_memlock_kib(vm, 0);
+	l->libvirt_next_kib = libvirt_memlock_kib(vm, 1);
+	/* a device in a new container (vIOMMU) or the first one: all RAM */
+	l->next_device_kib = vm->viommu || !vm->nvfio ? vm->ram_kib : 0;
+	l->below_libvirt = !cap && l->libvirt_kib && l->soft_kib < l->libvirt_kib;
+	l->fits_next_device = cap || l->headroom_kib >= (int64_t)l->next_device_kib;
+}
+
+struct json_object *vms_json(struct mla_model *m, const struct proc_filter *f,
+			     const struct out_opts *o)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t n;
+	struct vm_group *g = vm_groups(m, f, o, &n);
+
+	for (size_t i = 0; g && i < n; i++) {
+		struct json_object *j = json_object_new_object();
+		struct json_object *by = json_object_new_object();
+		struct json_object *d = json_object_new_object();
+		const struct vm_info *vm = g[i].main->vm;
+		char name[4 * sizeof(g[i].name)];
+		struct vm_limits l;
+
+		vm_limits(&g[i], o, &l);
+		jadd(j, "name", jstr(escape_text(g[i].name, name, sizeof(name))));
+		jadd(j, "vmm", jstr(vmm_name(vm->vmm)));
+		jadd(j, "pid", jint(g[i].main->tgid));
+		jadd(j, "processes", jint(g[i].nprocs));
+		jadd(j, "guest_ram_kib", jint(vm->ram_kib));
+		jadd(j, "vfio_devices", jint(vm->nvfio));
+		jadd(j, "vfio_groups_open", jint(g[i].vfio_groups));
+		jadd(j, "viommu", json_object_new_boolean(vm->viommu));
+		jadd(j, "locked_kib", jint(pages_kib(o, g[i].locked)));
+		jadd(j, "locked_peak_kib", jint(pages_kib(o, g[i].peak)));
+		jadd(j, "pinned_kib", jint(pages_kib(o, g[i].pinned)));
+		for (int s = 0; s < MLA_NR_SOURCES; s++)
+			if (g[i].by_src[s])
+				jadd(by, source_name(s),
+				     jint(spages_kib(o, g[i].by_src[s])));
+		jadd(j, "locked_by_source_kib", by);
+		jadd(d, "mlock_and_vfio", jint(g[i].f.mlock_vfio / 1024));
+		jadd(d, "vfio_and_vfio", jint(g[i].f.vfio_vfio / 1024));
+		jadd(d, "locked_and_pinned", jint(g[i].f.locked_pinned / 1024));
+		jadd(j, "double_counted_kib", d);
+		jadd(j, "unique_locked_kib", jint(g[i].f.unique_locked / 1024));
+		jadd(j, "rlimit_soft_kib", !l.known || l.soft_kib == UINT64_MAX ?
+						   NULL : jint(l.soft_kib));
+		jadd(j, "headroom_kib", !l.known || l.soft_kib == UINT64_MAX ?
+						NULL : jint(l.headroom_kib));
+		jadd(j, "libvirt_limit_kib",
+		     l.libvirt_kib == UINT64_MAX || !l.libvirt_kib ?
+			     NULL : jint(l.libvirt_kib));
+		jadd(j, "libvirt_limit_unlimited",
+		     json_object_new_boolean(l.libvirt_kib == UINT64_MAX));
+		jadd(j, "libvirt_limit_with_one_more_device_kib",
+		     l.libvirt_next_kib == UINT64_MAX || !l.libvirt_next_kib ?
+			     NULL : jint(l.libvirt_next_kib));
+		jadd(j, "limit_below_libvirt", json_object_new_boolean(l.below_libvirt));
+		jadd(j, "one_more_device_needs_kib", jint(l.next_device_kib));
+		jadd(j, "one_more_device_fits",
+		     json_object_new_boolean(l.fits_next_device));
+		json_object_array_add(arr, j);
+	}
+	free(g);
+	return arr;
+}
+
+void vms_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
+	      const struct out_opts *o)
+{
+	size_t n;
+	struct vm_group *g = vm_groups(m, f, o, &n);
+	const char *u = unit_suffix(o->unit);
+
+	fprintf(out, "%-20s %-7s %9s %5s %11s %11s %11s %11s %11s %s\n",
+		"VM", "PID", "RAM(MiB)", "VFIO", "LOCKED", "TWICE", "LIMIT",
+		"LIBVIRT", "HEADROOM", "FLAGS");
+	for (size_t i = 0; g && i < n; i++) {
+		const struct vm_info *vm = g[i].main->vm;
+		char name[4 * sizeof(g[i].name)], lim[24], lv[24], head[24];
+		struct vm_limits l;
+
+		vm_limits(&g[i], o, &l);
+		escape_text(g[i].name, name, sizeof(name));
+		if (!l.known)
+			snprintf(lim, sizeof(lim), "?");
+		else if (l.soft_kib == UINT64_MAX)
+			snprintf(lim, sizeof(lim), "unlimited");
+		else
+			snprintf(lim, sizeof(lim), "%" PRIu64,
+				 in_unit(o, l.soft_kib / (o->page_size / 1024)));
+		if (l.libvirt_kib == UINT64_MAX)
+			snprintf(lv, sizeof(lv), "unlimited");
+		else if (!l.libvirt_kib)
+			snprintf(lv, sizeof(lv), "-");
+		else
+			snprintf(lv, sizeof(lv), "%" PRIu64,
+				 in_unit(o, l.libvirt_kib / (o->page_size / 1024)));
+		if (!l.known || l.soft_kib == UINT64_MAX)
+			snprintf(head, sizeof(head), "-");
+		else
+			snprintf(head, sizeof(head), "%" PRId64,
+				 sin_unit(o, l.headroom_kib /
+						     (int64_t)(o->page_size / 1024)));
+		fprintf(out, "%-20s %-7u %9" PRIu64 " %5u %11" PRIu64 " %11" PRIu64
+			" %11s %11s %11s %s%s\n",
+			name, g[i].main->tgid, vm->ram_kib / 1024, vm->nvfio,
+			in_unit(o, g[i].locked),
+			in_unit(o, (g[i].f.mlock_vfio + g[i].f.vfio_vfio) /
+					   o->page_size),
+			lim, lv, head,
+			l.below_libvirt ? "limit-below-libvirt " : "",
+			l.fits_next_device ? "" : "no-room-for-another-device");
+	}
+	if (!n)
+		fprintf(out, "(no virtual machine found)\n");
+	fprintf(out, "(sizes in %s; LIBVIRT: the limit libvirt would set for "
+		"this command line)\n", u);
+	free(g);
 }
 
 /* ---- tables --------------------------------------------------------------- */
@@ -808,7 +1031,7 @@ void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 						fl[i].ev.start_ns, false);
 
 		if (!p || proc_matches(p, f))
-			failure_print(out, &fl[i], o);
+			failure_print(out, &fl[i], p, o);
 	}
 	fprintf(out, "\nTier: %s. Lost events: %" PRIu64 ".%s\n",
 		s->tier ? s->tier : "portable", s->lost_events,

@@ -68,10 +68,16 @@ void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 void top_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 	      const struct out_opts *o, const char *sort, int rows);
 
+/* Per virtual machine: the VMM's processes summed, limits, libvirt's. */
+struct json_object *vms_json(struct mla_model *m, const struct proc_filter *f,
+			     const struct out_opts *o);
+void vms_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
+	      const struct out_opts *o);
+
 struct mla_failure;
 /* A refusal explained, in several lines (trace --failures, report). */
 void failure_print(FILE *out, const struct mla_failure *f,
-		   const struct out_opts *o);
+		   const struct mla_proc *p, const struct out_opts *o);
 
 struct json_object *failure_json(const struct mla_failure *f,
 				 const struct out_opts *o);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -321,6 +322,44 @@ int proc_comm(pid_t pid, char *buf, size_t len)
 	buf[n] = '\0';
 	free(text);
 	return 0;
+}
+
+/* Count the fds of @pid whose target starts with @prefix. */
+static unsigned int count_fds(pid_t pid, const char *prefix, bool groups)
+{
+	char dir[64], path[PATH_MAX], target[PATH_MAX];
+	struct dirent *d;
+	unsigned int n = 0;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	dp = opendir(dir);
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp))) {
+		ssize_t len;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (strncmp(target, prefix, strlen(prefix)))
+			continue;
+		/* a group is /dev/vfio/N; /dev/vfio/vfio is the container */
+		if (groups && !isdigit((unsigned char)target[strlen(prefix)]))
+			continue;
+		n++;
+	}
+	closedir(dp);
+	return n;
+}
+
+unsigned int proc_vfio_groups(pid_t pid)
+{
+	return count_fds(pid, "/dev/vfio/", true);
 }
 
 bool proc_has_vfio(pid_t pid)

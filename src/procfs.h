@@ -43,6 +43,8 @@ int proc_memlock_limit(pid_t pid, uint64_t *soft, uint64_t *hard);
 int proc_comm(pid_t pid, char *buf, size_t len);
 /* Does the process hold a VFIO container/group or iommufd open? */
 bool proc_has_vfio(pid_t pid);
+/* How many VFIO groups (/dev/vfio/N) it holds open. */
+unsigned int proc_vfio_groups(pid_t pid);
 /* Is @pid in the cgroup v2 @path (or below it)? */
 bool proc_in_cgroup(pid_t pid, const char *path);
 

@@ -18,6 +18,8 @@
 #include "memlockacct.skel.h"
 #include "model.h"
 #include "procfs.h"
+#include "replay.h"
+#include "vm.h"
 #include "session.h"
 
 #define POLL_MS 50
@@ -36,6 +38,7 @@ struct session {
 	bool child_done;
 	uint64_t child_start; /* ns, at clock-tick resolution */
 	uint32_t maps_start[3];
+	struct record_writer rec; /* record -o */
 	uint64_t start_mono;
 };
 
@@ -111,6 +114,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(&e, data, sizeof(e));
 	model_apply_event(s->model, &e);
+	record_put(&s->rec, MLA_REC_EVENT, &e, sizeof(e));
 	/* mlockall(MCL_CURRENT) locked every VMA: smaps says which */
 	if (e.type == MLA_EV_RANGE && e.mm_id) {
 		struct mla_inst *inst = model_inst(s->model, e.mm_id);
@@ -134,7 +138,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 						j, JSON_C_TO_STRING_PLAIN));
 				json_object_put(j);
 			} else {
-				failure_print(s->out, &fl[n - 1], &s->o->out);
+				failure_print(s->out, &fl[n - 1],
+					      model_proc(s->model, e.tgid,
+							 e.start_ns, false),
+					      &s->o->out);
 			}
 		} else {
 			trace_event(s->out, &s->o->out, &e);
@@ -191,6 +198,38 @@ static void infer_baseline(struct session *s, struct mla_inst *inst,
 		model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, rest, false);
 }
 
+/* Is this process a VMM? Its VM's name, RAM and devices, read once. */
+static void learn_vm(struct mla_proc *p)
+{
+	struct vm_info vm;
+	char *cmd, *cg, scope[VM_NAME_LEN];
+	size_t len = 0;
+	bool is_vm;
+
+	if (p->vm_checked || p->exited || !proc_same_start(p->tgid, p->start_ns))
+		return;
+	p->vm_checked = true;
+	cmd = proc_read(p->tgid, "cmdline", &len);
+	is_vm = cmd && vm_parse_cmdline(cmd, len, &vm);
+	free(cmd);
+	if (!is_vm)
+		memset(&vm, 0, sizeof(vm));
+	/* libvirt names the domain in its scope; its helpers share it */
+	cg = proc_read(p->tgid, "cgroup", NULL);
+	if (cg && vm_name_from_cgroup(cg, scope, sizeof(scope))) {
+		if (!vm.name[0])
+			snprintf(vm.name, sizeof(vm.name), "%s", scope);
+		is_vm = true;
+	}
+	free(cg);
+	if (!is_vm)
+		return;
+	p->vm = malloc(sizeof(vm));
+	if (p->vm)
+		*p->vm = vm;
+	p->vfio_groups = proc_vfio_groups(p->tgid);
+}
+
 static void harvest_live(struct session *s)
 {
 	int fd = bpf_map__fd(s->probes.skel->maps.mms);
@@ -204,6 +243,8 @@ static void harvest_live(struct session *s)
 			continue;
 		struct mla_inst *inst = model_sync_mm(s->model, &st);
 
+		if (inst)
+			learn_vm(inst->proc);
 		if (inst && (st.flags & MLA_MM_SEEDED) &&
 		    !(inst->flags & MLA_INST_INFERRED))
 			infer_baseline(s, inst, key);
@@ -218,8 +259,10 @@ static void harvest_dead(struct session *s)
 
 	/* restart from the top: the key just deleted cannot lead further */
 	while (!bpf_map_get_next_key(fd, NULL, &key)) {
-		if (!bpf_map_lookup_elem(fd, &key, &st))
+		if (!bpf_map_lookup_elem(fd, &key, &st)) {
 			model_sync_mm(s->model, &st);
+			record_put(&s->rec, MLA_REC_MM, &st, sizeof(st));
+		}
 		if (bpf_map_delete_elem(fd, &key))
 			break;
 	}
@@ -467,6 +510,39 @@ static void stats_of(struct session *s, struct run_stats *rs)
 	rs->duration_ns = mono_ns() - s->start_mono;
 }
 
+/* record -o: the end of a recording, all the model knows besides events. */
+static void record_final(struct session *s)
+{
+	int fd = bpf_map__fd(s->probes.skel->maps.mms);
+	__u64 key, next, *prev = NULL;
+	struct mla_rec_end end = { 0 };
+	struct mla_rec_user ru;
+	struct mla_mm_stat st;
+	__u32 ukey, unext, *uprev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &st))
+			record_put(&s->rec, MLA_REC_MM, &st, sizeof(st));
+	}
+	fd = bpf_map__fd(s->probes.skel->maps.users);
+	while (!bpf_map_get_next_key(fd, uprev, &unext)) {
+		ukey = unext;
+		uprev = &ukey;
+		memset(&ru, 0, sizeof(ru));
+		ru.uid = ukey;
+		if (!bpf_map_lookup_elem(fd, &ukey, &ru.us))
+			record_put(&s->rec, MLA_REC_USER, &ru, sizeof(ru));
+	}
+	replay_dump(s->model, &s->rec);
+	end.stats = s->probes.skel->bss->stats;
+	end.duration_ns = mono_ns() - s->start_mono;
+	end.precise = s->probes.precise;
+	end.tree_only = s->o->filter.tree_only;
+	record_put(&s->rec, MLA_REC_END, &end, sizeof(end));
+}
+
 static void print_summary(struct session *s)
 {
 	struct run_stats rs;
@@ -479,6 +555,8 @@ static void print_summary(struct session *s)
 		fprintf(s->out, "%s\n", json_object_to_json_string_ext(
 						j, JSON_C_TO_STRING_PRETTY));
 		json_object_put(j);
+	} else if (s->o->vm_view) {
+		vms_text(s->out, s->model, &s->o->filter, &s->o->out);
 	} else {
 		report_text(s->out, s->model, &s->o->filter, &s->o->out, &rs);
 	}
@@ -570,7 +648,8 @@ static int loop(struct session *s)
 			break;
 		}
 		if (now - last_sync >= HARVEST_NS) {
-			if (s->o->mode == MODE_TOP || s->o->mode == MODE_REPORT)
+			if (s->o->mode == MODE_TOP || s->o->mode == MODE_REPORT ||
+			    s->o->mode == MODE_RECORD)
 				sync_all(s, false);
 			else
 				harvest(s, false);
@@ -644,6 +723,16 @@ int session_run(struct session_opts *o)
 		goto out;
 	}
 	o->out.start_ns = s.probes.start_ns;
+	if (o->record_path) {
+		err = record_create(&s.rec, o->record_path, o->out.page_size,
+				    s.probes.start_ns);
+		if (err) {
+			fprintf(stderr, "memlockacct: cannot write %s: %s\n",
+				o->record_path, strerror(-err));
+			ret = 2;
+			goto out;
+		}
+	}
 	model_vfio_precise(s.model, probes_active(&s.probes, "vfio_lock_acct"));
 	s.rb = ring_buffer__new(bpf_map__fd(s.probes.skel->maps.events),
 				handle_event, &s, NULL);
@@ -708,6 +797,20 @@ int session_run(struct session_opts *o)
 	sync_all(&s, true);
 	if (o->mode == MODE_REPORT || o->mode == MODE_RUN)
 		print_summary(&s);
+	if (o->record_path) {
+		record_final(&s);
+		err = record_close(&s.rec);
+		if (err) {
+			fprintf(stderr, "memlockacct: writing %s: %s\n",
+				o->record_path, strerror(-err));
+			ret = 1;
+		} else if (o->mode == MODE_RECORD) {
+			fprintf(stderr, "memlockacct: recorded %" PRIu64 " events "
+				"to %s\n",
+				(uint64_t)s.probes.skel->bss->stats.events,
+				o->record_path);
+		}
+	}
 	if (o->mode == MODE_TRACE && s.probes.skel->bss->stats.lost_events)
 		fprintf(stderr, "memlockacct: %" PRIu64 " events lost (ring "
 				"buffer full); totals are still exact\n",
@@ -724,8 +827,47 @@ out:
 		close(go_fd);
 	if (exec_err_fd >= 0)
 		close(exec_err_fd);
+	record_close(&s.rec);
 	ring_buffer__free(s.rb);
 	probes_stop(&s.probes);
+	model_free(s.model);
+	close_outputs(&s);
+	return ret;
+}
+
+int session_replay(struct session_opts *o)
+{
+	struct session s = { .o = o };
+	struct run_stats rs;
+	uint64_t events = 0;
+	char why[512];
+	int ret, err;
+
+	ret = open_outputs(&s);
+	if (ret)
+		return ret;
+	s.model = model_new();
+	if (!s.model)
+		return 1;
+	err = replay_load(o->input_path, s.model, &rs, &o->out.page_size,
+			  &events, &o->filter.tree_only, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "memlockacct: %s\n", why);
+		ret = 1;
+	} else if (o->out.json) {
+		struct json_object *j =
+			report_json(s.model, &o->filter, &o->out, &rs);
+
+		fprintf(s.out, "%s\n", json_object_to_json_string_ext(
+						j, JSON_C_TO_STRING_PRETTY));
+		json_object_put(j);
+	} else if (o->vm_view) {
+		vms_text(s.out, s.model, &o->filter, &o->out);
+	} else {
+		report_text(s.out, s.model, &o->filter, &o->out, &rs);
+	}
+	if (!err && getenv("MLA_REPLAY_STATS"))
+		fprintf(stderr, "replayed %" PRIu64 " events\n", events);
 	model_free(s.model);
 	close_outputs(&s);
 	return ret;

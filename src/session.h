@@ -11,7 +11,8 @@
 #include "output.h"
 #include "probes.h"
 
-enum session_mode { MODE_TRACE, MODE_TOP, MODE_REPORT, MODE_RUN };
+enum session_mode { MODE_TRACE, MODE_TOP, MODE_REPORT, MODE_RUN,
+		   MODE_RECORD };
 
 struct session_opts {
 	enum session_mode mode;
@@ -19,6 +20,7 @@ struct session_opts {
 	struct out_opts out;
 	struct proc_filter filter;
 	bool failures_only;	 /* trace --failures */
+	bool vm_view;		 /* report/run --vm: per virtual machine */
 	bool verbose;
 	double interval_s;	 /* top */
 	int count;		 /* top: refreshes, 0 = forever */
@@ -29,10 +31,15 @@ struct session_opts {
 	const char *output_path; /* -o */
 	const char *events_path; /* run --events */
 	const char *ready_file;
+	const char *record_path; /* record -o */
+	const char *input_path;	 /* report -i: a record file, no tracing */
 	char **cmd;		 /* run: the command */
 };
 
 /* Returns the exit status for main (run: the command's). */
 int session_run(struct session_opts *o);
+
+/* report -i FILE: the summary of a recording, without tracing. */
+int session_replay(struct session_opts *o);
 
 #endif

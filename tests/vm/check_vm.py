@@ -170,6 +170,42 @@ def check_late(c, block):
         c.check(test, precise, "no charge seen by the vfio_lock_acct probe")
 
 
+def check_qemu_like(c, block):
+    """A process named and invoked like QEMU is reported as its VM."""
+    test = "qemu_like: report --vm of VM vm1"
+    if not c.check(test, block is not None, "no output in the log"):
+        return
+    c.equal(test, "report exit", text(block, "rc"), "0")
+    steps = mla_check.load_steps(text(block, "out"))
+    try:
+        s = json.loads(text(block, "json"))
+    except ValueError as e:
+        c.check(test, False, f"unreadable report: {e}")
+        return
+    holding = [x for x in steps if x["step"] == "holding"]
+    vms = s.get("vms", [])
+    if not c.check(test, holding and len(vms) == 1, f"vms: {vms}"):
+        return
+    v, h = vms[0], holding[0]
+    c.equal(test, "name", v["name"], "vm1")
+    c.equal(test, "pid", v["pid"], h["pid"])
+    c.equal(test, "vmm", v["vmm"], "qemu")
+    c.equal(test, "guest_ram_kib", v["guest_ram_kib"], 512 * 1024)
+    c.equal(test, "vfio_devices", v["vfio_devices"], 1)
+    c.equal(test, "vfio_groups_open", v["vfio_groups_open"], 1)
+    c.equal(test, "locked_kib", v["locked_kib"], h["vmlck_after"])
+    c.equal(test, "locked_by_source_kib", v["locked_by_source_kib"],
+            {"vfio": h["vmlck_after"]})
+    c.equal(test, "libvirt_limit_kib", v["libvirt_limit_kib"],
+            512 * 1024 + 1024 * 1024)
+    c.equal(test, "rlimit_soft_kib", v["rlimit_soft_kib"], 8192)
+    c.equal(test, "headroom_kib", v["headroom_kib"], 8192 - h["vmlck_after"])
+    c.equal(test, "limit_below_libvirt", v["limit_below_libvirt"], True)
+    c.check(test, "vm1" in text(block, "txt") and
+            "limit-below-libvirt" in text(block, "txt"),
+            f"table: {text(block, 'txt')}")
+
+
 def check_features(c, block, label, logdir):
     test = "features: precise probes attached"
     if not c.check(test, block is not None, "no output"):
@@ -223,6 +259,7 @@ def main():
     check_hold(c, blocks.get("hold"))
     check_hold(c, blocks.get("hold_many"), "hold_many")
     check_late(c, blocks.get("late"))
+    check_qemu_like(c, blocks.get("qemu_like"))
 
     passed = failed = 0
     for ok, name, msg in c.results:

@@ -75,6 +75,29 @@ hold() {
 hold hold hold
 hold hold_many hold_many
 
+# qemu_like: a process with QEMU's name and command line is VM vm1.
+qemu_like() {
+	local holder i=0
+	ln -sf "$S/vfio" /tmp/qemu-system-x86_64
+	/tmp/qemu-system-x86_64 hold_vm /tmp/qemu.ready -name \
+		guest=vm1,debug-threads=on -m 512 -device \
+		"vfio-pci,host=$MLA_EDU_BDF" >/tmp/qemu_like.out 2>/tmp/qemu_like.err &
+	holder=$!
+	while [ ! -e /tmp/qemu.ready ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$T" report --vm --json -d 1 -p "$holder" -o /tmp/qemu_like.json \
+		2>>/tmp/qemu_like.err
+	echo "MLA|qemu_like|rc|$?"
+	"$T" report --vm -d 1 -p "$holder" -o /tmp/qemu_like.txt \
+		2>>/tmp/qemu_like.err
+	kill "$holder"
+	wait "$holder"
+	for k in out err json txt; do dump qemu_like "$k" "/tmp/qemu_like.$k"; done
+}
+qemu_like
+
 # late: vfio_iommu_type1 loaded after the tool started; its probes must
 # attach without a restart.
 late() {

@@ -19,6 +19,8 @@
  *               started afterwards); touches $2 when ready
  *   hold_many   map one page at 65535 IOVAs (type1's default
  *               dma_entry_limit), then wait like hold
+ *   hold_vm     run as a QEMU (argv[0] qemu-system-x86_64, -name, -m):
+ *               without CAP_IPC_LOCK, map 4 MiB, then wait like hold
  */
 #define _GNU_SOURCE
 #include <linux/capability.h>
@@ -351,6 +353,20 @@ static int hold(const char *ready)
 	return 0;
 }
 
+static int hold_vm(const char *ready)
+{
+	int g, c;
+	char *ram = map_anon(4 * MIB, 0);
+
+	signal(SIGTERM, on_term);
+	drop_ipc_lock();
+	c = container_open(0, &g);
+	STEP("map_guest_ram", "vfio", dma_map(c, ram, IOVA(1), 4 * MIB));
+	STEP("holding", "none", 0);
+	wait_killed(ready);
+	return 0;
+}
+
 static int hold_many(const char *ready)
 {
 	int g, c = container_open(0, &g);
@@ -397,6 +413,8 @@ int main(int argc, char **argv)
 		return hold(argv[2]);
 	if (!strcmp(what, "hold_many") && argc > 2)
 		return hold_many(argv[2]);
+	if (!strcmp(what, "hold_vm") && argc > 2)
+		return hold_vm(argv[2]);
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
 	    "overlap_mlock|overlap_vfio|other_task|limits|hold READY\"}\n");
 	return 2;
