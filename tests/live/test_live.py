@@ -71,6 +71,43 @@ def check_workload_extras(c, run):
             ["exec", "exit"])
 
 
+def check_record_replay(c, tool, bindir):
+    """record then report -i: the same summary as the live one."""
+    test = "record then report -i: the live summary"
+    with tempfile.TemporaryDirectory() as d:
+        rec = os.path.join(d, "w.rec")
+        proc, live_text, _ = run_tool(
+            tool, [os.path.join(bindir, "workload")], d,
+            extra=("--record", rec))
+        if not c.check(test, proc.returncode == 0, proc.stderr.strip()):
+            return
+        out = os.path.join(d, "replay.json")
+        r = subprocess.run([tool, "report", "-i", rec, "--json", "-o", out],
+                           capture_output=True, text=True, timeout=60)
+        if not c.check(test, r.returncode == 0, r.stderr.strip()):
+            return
+        live, replay = json.loads(live_text), json.load(open(out))
+        for doc in (live, replay):
+            doc.pop("duration_s")
+            doc.pop("map_entries")
+        c.equal(test, "summary", replay, live)
+        # a cut file is an error that says where, and no crash
+        with open(rec, "rb") as f:
+            data = f.read()
+        for name, cut in (("truncated", data[:len(data) // 2]),
+                          ("corrupt", data[:60] + b"\xff" * 40 + data[100:]),
+                          ("not a recording", b"hello\n" * 20)):
+            bad = os.path.join(d, name)
+            with open(bad, "wb") as f:
+                f.write(cut)
+            r = subprocess.run([tool, "report", "-i", bad],
+                               capture_output=True, text=True, timeout=60)
+            c.check(f"record file {name}: one clear error",
+                    r.returncode == 1 and len(r.stderr.splitlines()) == 1
+                    and ("record file" in r.stderr),
+                    f"exit {r.returncode}: {r.stderr.strip()}")
+
+
 def check_churn(c, tool, bindir):
     """10,000 short-lived processes: nothing left behind, nothing merged."""
     test = "churn: 10000 processes that lock memory"
@@ -126,6 +163,7 @@ def main():
         check_workload_extras(c, run)
     for sc in ("shm", "io_uring", "io_uring_mlocked", "perf"):
         run_scenario(c, args.tool, sc, [os.path.join(args.bin, "buckets"), sc])
+    check_record_replay(c, args.tool, args.bin)
     check_churn(c, args.tool, args.bin)
     check_full_maps(c, args.tool, args.bin)
     return report(c)
