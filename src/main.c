@@ -38,6 +38,7 @@ enum {
 	OPT_MAX_PROCS,
 	OPT_VM,
 	OPT_RECORD,
+	OPT_PROM,
 };
 
 static bool input_given;
@@ -171,6 +172,10 @@ static const struct argp_option common_opts[] = {
 	  "Write PATH once every probe is attached", 0 },
 	{ "bytes", OPT_BYTES, NULL, 0, "Print sizes in bytes", 0 },
 	{ "pages", OPT_PAGES, NULL, 0, "Print sizes in pages", 0 },
+	{ "prometheus", OPT_PROM, "FILE", 0,
+	  "Also keep FILE in Prometheus text format (node_exporter textfile "
+	  "collector), rewritten every interval (top, report; default 1 s)",
+	  0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0,
 	  "Track up to N processes holding memory at once (default 16384)",
 	  0 },
@@ -198,6 +203,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PAGES:
 		cli.s.out.unit = UNIT_PAGES;
+		break;
+	case OPT_PROM:
+		cli.s.prom_path = arg;
 		break;
 	case OPT_MAX_PROCS:
 		cli.s.probes.max_procs =

@@ -18,6 +18,7 @@
 #include "memlockacct.skel.h"
 #include "model.h"
 #include "procfs.h"
+#include "prom.h"
 #include "replay.h"
 #include "vm.h"
 #include "session.h"
@@ -563,6 +564,22 @@ static void print_summary(struct session *s)
 	fflush(s->out);
 }
 
+/* --prometheus: the textfile, rewritten at every refresh */
+static void prom_refresh(struct session *s)
+{
+	struct run_stats rs;
+	int err;
+
+	if (!s->o->prom_path)
+		return;
+	stats_of(s, &rs);
+	err = prom_write(s->o->prom_path, s->model, &s->o->filter, &s->o->out,
+			 &rs);
+	if (err)
+		fprintf(stderr, "memlockacct: cannot write %s: %s\n",
+			s->o->prom_path, strerror(-err));
+}
+
 static void top_refresh(struct session *s)
 {
 	if (!s->o->no_clear)
@@ -666,9 +683,15 @@ static int loop(struct session *s)
 				model_forget_exited(s->model);
 			last_sync = now;
 		}
+		if (s->o->prom_path && now - last_top >= s->o->interval_s * 1e9 &&
+		    s->o->mode != MODE_TOP) {
+			prom_refresh(s);
+			last_top = now;
+		}
 		if (s->o->mode == MODE_TOP &&
 		    now - last_top >= s->o->interval_s * 1e9) {
 			top_refresh(s);
+			prom_refresh(s);
 			last_top = now;
 			if (s->o->count && ++refreshes >= s->o->count)
 				break;
@@ -797,6 +820,7 @@ int session_run(struct session_opts *o)
 	sync_all(&s, true);
 	if (o->mode == MODE_REPORT || o->mode == MODE_RUN)
 		print_summary(&s);
+	prom_refresh(&s);
 	if (o->record_path) {
 		record_final(&s);
 		err = record_close(&s.rec);

@@ -32,6 +32,7 @@ struct session_opts {
 	const char *events_path; /* run --events */
 	const char *ready_file;
 	const char *record_path; /* record -o */
+	const char *prom_path;	 /* --prometheus */
 	const char *input_path;	 /* report -i: a record file, no tracing */
 	char **cmd;		 /* run: the command */
 };

@@ -83,7 +83,7 @@ hostile=$'\e[31mred\e]0;x\a\n\t\xff\xfe'
 namer=$!
 sleep 0.3
 "$tool" report -d 1 -p "$namer" >"$work/table" 2>&1
-"$tool" report -d 1 -p "$namer" --json >"$work/json" 2>&1
+"$tool" report -d 1 -p "$namer" --json --prometheus "$work/prom" >"$work/json" 2>&1
 kill "$namer" 2>/dev/null
 wait "$namer" 2>/dev/null
 if LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f\x80-\xff]' "$work/table"; then
@@ -101,6 +101,13 @@ sys.exit(0 if names == ["\\x1b[31mred\\x1b]0;x\\x07\\x0a"] else 1)' "$work/json"
 	ok "hostile name as valid JSON"
 else
 	fail "hostile name as valid JSON" "$(head -c 400 "$work/json")"
+fi
+
+if promtool check metrics <"$work/prom" >"$work/promtool" 2>&1 &&
+	grep -qF 'comm="\\x1b[31mred\\x1b]0;x\\x07\\x0a"' "$work/prom"; then
+	ok "hostile name as a valid Prometheus label (promtool)"
+else
+	fail "hostile name as a valid Prometheus label (promtool)" "$(cat "$work/promtool") $(grep comm= "$work/prom" | head -2)"
 fi
 
 # Signals: the report is still printed, and nothing stays attached.

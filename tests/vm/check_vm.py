@@ -11,6 +11,7 @@ exactly, with zero lost events. Prints one line per test and a per-kernel
 import argparse
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -204,6 +205,16 @@ def check_qemu_like(c, block):
     c.check(test, "vm1" in text(block, "txt") and
             "limit-below-libvirt" in text(block, "txt"),
             f"table: {text(block, 'txt')}")
+    # the Prometheus textfile, checked by Prometheus's own parser
+    prom = text(block, "prom") + "\n"
+    r = subprocess.run(["promtool", "check", "metrics"], input=prom,
+                       capture_output=True, text=True)
+    c.check("qemu_like: Prometheus textfile passes promtool",
+            r.returncode == 0, r.stdout + r.stderr)
+    c.check("qemu_like: Prometheus textfile passes promtool",
+            'memlockacct_vm_limit_below_libvirt{vm="vm1"} 1' in prom and
+            f'memlockacct_vm_locked_bytes{{vm="vm1"}} {h["vmlck_after"] * 1024}'
+            in prom, prom[-600:])
 
 
 def check_features(c, block, label, logdir):

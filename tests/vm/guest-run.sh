@@ -88,13 +88,15 @@ qemu_like() {
 		i=$((i + 1))
 	done
 	"$T" report --vm --json -d 1 -p "$holder" -o /tmp/qemu_like.json \
-		2>>/tmp/qemu_like.err
+		--prometheus /tmp/qemu_like.prom 2>>/tmp/qemu_like.err
 	echo "MLA|qemu_like|rc|$?"
 	"$T" report --vm -d 1 -p "$holder" -o /tmp/qemu_like.txt \
 		2>>/tmp/qemu_like.err
 	kill "$holder"
 	wait "$holder"
-	for k in out err json txt; do dump qemu_like "$k" "/tmp/qemu_like.$k"; done
+	for k in out err json txt prom; do
+		dump qemu_like "$k" "/tmp/qemu_like.$k"
+	done
 }
 qemu_like
 
