@@ -24,7 +24,8 @@ $(BENCH_OUT)/workload: bench/workload.c | $(BENCH_OUT)
 
 bench-programs: $(BIN) $(BENCH_OUT)/floor $(BENCH_OUT)/workload test-programs
 
-bench: bench-programs
+bench: bench-programs static
 	bench/run.sh
+	bench/vm-vfio.sh
 
 .PHONY: bench bench-programs

@@ -21,6 +21,7 @@
  *               dma_entry_limit), then wait like hold
  *   hold_vm     run as a QEMU (argv[0] qemu-system-x86_64, -name, -m):
  *               without CAP_IPC_LOCK, map 4 MiB, then wait like hold
+ *   bench_map N     map and unmap 1 GiB N times (the benchmark)
  */
 #define _GNU_SOURCE
 #include <linux/capability.h>
@@ -390,6 +391,34 @@ static int hold_many(const char *ready)
 	return 0;
 }
 
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* VFIO_IOMMU_MAP_DMA and UNMAP_DMA of 1 GiB, timed. */
+static int bench_map(int n)
+{
+	int g, c = container_open(0, &g);
+	char *buf = map_anon(1024 * MIB, 0);
+
+	for (int i = 0; i < n; i++) {
+		double t0 = seconds(), t1, t2;
+
+		if (dma_map(c, buf, IOVA(1), 1024 * MIB))
+			die("map");
+		t1 = seconds();
+		if (dma_unmap(c, IOVA(1), 1024 * MIB))
+			die("unmap");
+		t2 = seconds();
+		say("{\"map_s\":%.6f,\"unmap_s\":%.6f}\n", t1 - t0, t2 - t1);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -415,7 +444,9 @@ int main(int argc, char **argv)
 		return hold_many(argv[2]);
 	if (!strcmp(what, "hold_vm") && argc > 2)
 		return hold_vm(argv[2]);
+	if (!strcmp(what, "bench_map") && argc > 2)
+		return bench_map(atoi(argv[2]));
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
-	    "overlap_mlock|overlap_vfio|other_task|limits|hold READY\"}\n");
+	    "overlap_mlock|overlap_vfio|other_task|limits|hold READY|bench_map N\"}\n");
 	return 2;
 }
