@@ -74,6 +74,14 @@ done
 # the burst: >= 100,000 changes/s for a minute, nothing lost, exact
 "$tool" run --json -o "$work/burst.json" -- "$wl" burst 2 "$burst_secs" \
 	>"$work/burst.out"
+# replay: record a 20 s burst (millions of events), load it three times
+"$tool" run --record "$work/trace.mla" -o /dev/null -- "$wl" burst 2 \
+	"$(( burst_secs < 20 ? burst_secs : 20 ))" >/dev/null
+for i in 1 2 3; do
+	MLA_REPLAY_STATS=1 "$tool" report -i "$work/trace.mla" -o /dev/null \
+		2>>"$work/replay.out"
+done
+ls -l "$work/trace.mla" | awk '{ print $5 }' >"$work/trace.size"
 # the frontend's memory with 10,000 processes holding locked memory
 "$tool" report --json -o "$work/procs.json" --ready-file "$work/ready2" \
 	>/dev/null 2>&1 &
@@ -123,6 +131,13 @@ out["burst"] = {"changes": bw["changes"], "changes_per_s": bw["changes_per_s"],
                 "final_kib": p["locked_vm"]["final_kib"], "drift_kib": p["drift_kib"]}
 print(f"burst: {bw['changes']} changes at {bw['changes_per_s']:.0f}/s from 2 threads; "
       f"events counted {b.get('events')}, lost {b['lost_events']}, final {p['locked_vm']['final_kib']} KiB, drift {p['drift_kib']}")
+rp = [l.split() for l in open(os.path.join(work, "replay.out")) if l.startswith("replayed")]
+rate = [float(x[6].lstrip("(")) for x in rp]
+size = int(open(os.path.join(work, "trace.size")).read())
+out["replay"] = {"events": int(rp[0][1]), "file_bytes": size, "events_per_s_median": statistics.median(rate),
+                 "events_per_s_min": min(rate), "events_per_s_max": max(rate), "reps": len(rate)}
+print(f"replay: {int(rp[0][1])} events ({size / 1048576:.0f} MiB) loaded at "
+      f"{statistics.median(rate) / 1e6:.2f} M events/s median ({min(rate) / 1e6:.2f}-{max(rate) / 1e6:.2f})")
 maps = json.load(open(os.path.join(work, "maps.json")))
 ours = {"mms", "dead", "users", "events", "tree", "cgroup_filter", "mm_hint", "user_hint",
         "scratch", "scratch_user", "kctx", "failed_tids", "walk_out"}

@@ -150,7 +150,7 @@ int record_read(const char *path, const struct record_reader *r,
 		snprintf(why, whylen, "%s: not a memlockacct record file", path);
 		return -EINVAL;
 	}
-	data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
 	if (data == MAP_FAILED) {
 		snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
