@@ -247,7 +247,7 @@ struct json_object *event_json(const struct out_opts *o,
 	if (e->flags & MLA_F_VFIO_CTX || e->cmd == 0x3b71 || e->cmd == 0x3b72) {
 		jadd(j, "iova", jint(e->ctx[0]));
 		jadd(j, "vaddr", jint(e->ctx[1]));
-		jadd(j, "size", jint(e->ctx[2]));
+		jadd(j, "size_bytes", jint(e->ctx[2]));
 	}
 	if (e->flags & MLA_F_ASYNC)
 		jadd(j, "async", json_object_new_boolean(true));

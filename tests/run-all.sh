@@ -85,12 +85,14 @@ stage_fuzz-short() {
 }
 
 stage_cli() {
-	[ -x "$top/tests/cli/test_cli.sh" ] || return 0
+	[ -x "$top/tests/cli/test_cli.sh" ] ||
+		{ echo "FAIL cli: tests/cli/test_cli.sh is missing"; return; }
 	"$top/tests/cli/test_cli.sh" "$tool" "$out/tests"
 }
 
 stage_vm() {
-	[ -x "$top/tests/vm/run-scenarios.sh" ] || return 0
+	[ -x "$top/tests/vm/run-scenarios.sh" ] ||
+		{ echo "FAIL vm: tests/vm/run-scenarios.sh is missing"; return; }
 	"$top/tests/vm/run-scenarios.sh"
 }
 
