@@ -117,6 +117,24 @@ void explain_failure(const struct mla_event *e, uint64_t already_locked,
 			 "pieces");
 		return;
 	}
+	/*
+	 * SHM_LOCK's only ENOMEM is user_shm_lock's check, but the portable
+	 * tier cannot see the segment's size (the precise tier's kprobe on
+	 * user_shm_lock can).
+	 */
+	if (r == &r_shm && e->ret == -ENOMEM && !e->request &&
+	    !(e->flags & MLA_F_CAP_IPC_LOCK)) {
+		x->memlock = true;
+		x->size_unknown = true;
+		snprintf(x->advice, sizeof(x->advice),
+			 "a limit of at least %" PRIu64 " KiB plus the segment's "
+			 "size (ipcs -m shows it; this kernel's tracepoints do "
+			 "not), in KiB for ulimit -l and limits.conf, in bytes "
+			 "for prlimit and systemd LimitMEMLOCK=; or CAP_IPC_LOCK "
+			 "(the bucket is the user's: other processes of the user "
+			 "count too)", x->counter_kib);
+		return;
+	}
 	if (!x->memlock && (e->flags & (MLA_F_CAP_IPC_LOCK | MLA_F_LOCK_CAP))) {
 		snprintf(x->advice, sizeof(x->advice),
 			 "not refused by the limit: the process has "
@@ -125,6 +143,8 @@ void explain_failure(const struct mla_event *e, uint64_t already_locked,
 		return;
 	}
 	if (!x->memlock) {
+		x->what = "the request fits within the limit, so this check "
+			  "did not refuse it";
 		snprintf(x->advice, sizeof(x->advice),
 			 "not refused by the limit (%" PRIu64 " KiB held + %" PRIu64
 			 " KiB asked is within it): another cause, such as a "

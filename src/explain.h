@@ -17,6 +17,7 @@ struct explanation {
 	const char *what;    /* the rule it applies, in words */
 	bool memlock;	     /* a memlock refusal (else a look-alike) */
 	bool per_user;	     /* the bucket sums all of the user's processes */
+	bool size_unknown;   /* the request's size was not seen */
 	uint64_t counter_kib; /* what the counter held */
 	uint64_t request_kib; /* what was asked */
 	uint64_t limit_kib;   /* UINT64_MAX: unlimited */

@@ -520,9 +520,11 @@ struct json_object *failure_json(const struct mla_failure *f,
 	jadd(j, "rule", jstr(x.what));
 	jadd(j, "memlock", json_object_new_boolean(x.memlock));
 	jadd(j, "per_user", json_object_new_boolean(x.per_user));
-	jadd(j, "suggested_limit_kib", x.memlock ? jint(x.suggested_kib) : NULL);
-	jadd(j, "suggested_limit_bytes",
-	     x.memlock ? jint(x.suggested_kib * 1024) : NULL);
+	jadd(j, "size_known", json_object_new_boolean(!x.size_unknown));
+	jadd(j, "suggested_limit_kib", x.memlock && !x.size_unknown ?
+					       jint(x.suggested_kib) : NULL);
+	jadd(j, "suggested_limit_bytes", x.memlock && !x.size_unknown ?
+					 jint(x.suggested_kib * 1024) : NULL);
 	for (int s = 0; s < MLA_NR_SOURCES; s++)
 		if (f->sources[s])
 			jadd(src, source_name(s),
@@ -538,7 +540,8 @@ void failure_print(FILE *out, const struct mla_failure *f,
 		   const struct mla_proc *p, const struct out_opts *o)
 {
 	const struct mla_event *e = &f->ev;
-	char comm[COMM_ESC], cause[64], lim[32], vm[4 * VM_NAME_LEN + 8] = "";
+	char comm[COMM_ESC], cause[64], lim[32], asked[32];
+	char vm[4 * VM_NAME_LEN + 8] = "";
 	struct explanation x;
 	bool any = false;
 
@@ -554,9 +557,12 @@ void failure_print(FILE *out, const struct mla_failure *f,
 		snprintf(lim, sizeof(lim), "unlimited");
 	else
 		snprintf(lim, sizeof(lim), "%" PRIu64 " KiB", x.limit_kib);
-	fprintf(out, "%s (pid %u, uid %u%s) was refused %" PRIu64
-		" KiB (%s, %s):\n",
-		comm_of(e->comm, comm), e->tgid, e->uid, vm, x.request_kib,
+	if (x.size_unknown)
+		snprintf(asked, sizeof(asked), "an amount not seen");
+	else
+		snprintf(asked, sizeof(asked), "%" PRIu64 " KiB", x.request_kib);
+	fprintf(out, "%s (pid %u, uid %u%s) was refused %s (%s, %s):\n",
+		comm_of(e->comm, comm), e->tgid, e->uid, vm, asked,
 		event_cause(e, cause, sizeof(cause)), errno_name(e->ret));
 	fprintf(out, "  check: %s: %s; %s held %" PRIu64 " KiB, limit %s\n",
 		x.check, x.what, counter_name(e->counter), x.counter_kib, lim);

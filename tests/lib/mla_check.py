@@ -161,3 +161,53 @@ def errno_name(ret):
     """A step's return value (0 or -errno) as the tool names it."""
     import errno
     return "0" if ret == 0 else errno.errorcode.get(-ret, str(ret))
+
+
+# the source that holds a counter's KiB in a refusal scenario
+HOLDER = {"locked_vm": "mlock", "pinned_vm": "perf",
+          "user_locked_vm": "io_uring", "user_shm_locked": "shm"}
+
+
+SKIP = object()
+
+
+def check_failures(c, steps, summary, name, override=None):
+    """Each refused step is in the summary's failures, explained as its
+    notes say: errno, check, counter, what it held (KiB; VmLck before the
+    step unless stated), the request, the limit, memlock or look-alike, the
+    smallest limit that passes and the sources. @override: {(step, field):
+    value}, for what this machine's tier sees otherwise; SKIP where there is
+    no ground truth (a per-user counter other processes share)."""
+    override = override or {}
+    refused = [s for s in steps if "errno" in s]
+    c.check(f"{name}: refusals seen", refused, "no refused steps")
+    for s in refused:
+        test = f"{name}: {s['step']} explained"
+        c.equal(test, "scenario errno", errno_name(s["ret"]), s["errno"])
+        found = [f for f in summary["failures"] if f["pid"] == s["pid"]
+                 and f["errno"] == s["errno"]
+                 and s["t0"] <= f["ts_ns"] <= s["t1"]]
+        if not c.check(test, len(found) == 1,
+                       f"{len(found)} failures recorded"):
+            continue
+        f = found[0]
+        counter = s.get("counter", "locked_vm")
+        held = s.get("counter_kib", s["vmlck_before"])
+        memlock = s.get("memlock", True)
+        want = {
+            "pid": s["pid"], "check": s["check"], "counter": counter,
+            "counter_kib": held, "requested_kib": s["request_kib"],
+            "limit_kib": s["limit_kib"], "memlock": memlock,
+            "suggested_limit_kib":
+                held + s["request_kib"] if memlock else None,
+            "sources": {HOLDER[counter]: held} if held else {},
+        }
+        for field, value in want.items():
+            value = override.get((s["step"], field), value)
+            if value is not SKIP:
+                c.equal(test, field, f.get(field), value)
+        # the fix is always what was held plus what was asked
+        if f["memlock"] and f.get("size_known", True):
+            c.equal(test, "suggested = held + asked",
+                    f["suggested_limit_kib"],
+                    f["counter_kib"] + f["requested_kib"])

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define KIB 1024UL
@@ -139,6 +140,22 @@ static inline const char *errno_str(int ret)
 	case ENOSPC: return "ENOSPC";
 	}
 	return "other";
+}
+
+/*
+ * Run @fn in a child and return its exit status: for steps that lower
+ * limits or drop capabilities the rest of the scenario still needs.
+ */
+static inline int in_child(int (*fn)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(fn());
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 #endif /* MLA_SCENARIO_H */

@@ -57,6 +57,26 @@ static void test_mlock_overlap(void **state)
 	assert_true(x.memlock);
 }
 
+/* portable tier: SHM_LOCK refused, the segment's size not seen */
+static void test_shm_size_unknown(void **state)
+{
+	struct mla_event e = failure(MLA_CAUSE_SYSCALL, MLA_NR_shmctl,
+				     MLA_USER_SHM, -ENOMEM, 4, 0, 65536);
+	struct explanation x;
+
+	explain_failure(&e, 0, 4096, &x);
+	assert_string_equal(x.check, "user_shm_lock");
+	assert_true(x.memlock);
+	assert_true(x.size_unknown);
+	assert_true(x.per_user);
+	assert_non_null(strstr(x.advice, "at least 16 KiB plus the segment"));
+	/* with the size (precise tier): an exact limit */
+	e.request = 256;
+	explain_failure(&e, 0, 4096, &x);
+	assert_false(x.size_unknown);
+	assert_int_equal(x.suggested_kib, 1040);
+}
+
 static void test_look_alikes(void **state)
 {
 	struct mla_event e;
@@ -106,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_vfio_precheck),
 		cmocka_unit_test(test_mlock_overlap),
 		cmocka_unit_test(test_look_alikes),
+		cmocka_unit_test(test_shm_size_unknown),
 		cmocka_unit_test(test_zero_limit_and_per_user),
 	};
 

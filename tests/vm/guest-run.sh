@@ -17,15 +17,20 @@ dump() { # NAME KIND FILE
 	[ -f "$3" ] && sed "s/^/MLA|$1|$2|/" "$3"
 }
 
-# run NAME COMMAND...: the command runs under `memlockacct run`.
+# run NAME COMMAND...: the command runs under `memlockacct run`, which
+# also records it; the recording is read back as JSON (rjson, to compare)
+# and as the text an operator reads (txt).
 run() {
 	local name=$1 rc
 	shift
-	"$T" run --json -o "/tmp/$name.json" --events "/tmp/$name.ev" -- \
-		"$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
+	"$T" run --json -o "/tmp/$name.json" --events "/tmp/$name.ev" \
+		--record "/tmp/$name.mla" -- "$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
 	rc=$?
 	echo "MLA|$name|rc|$rc"
-	for k in out err json ev; do dump "$name" "$k" "/tmp/$name.$k"; done
+	"$T" report -i "/tmp/$name.mla" --json -o "/tmp/$name.rjson" 2>>"/tmp/$name.err"
+	"$T" report -i "/tmp/$name.mla" -o "/tmp/$name.txt" 2>>"/tmp/$name.err"
+	rm -f "/tmp/$name.mla"
+	for k in out err json ev rjson txt; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
 # plain NAME COMMAND...: output of a command of the tool itself.
@@ -45,7 +50,7 @@ for sc in map_unmap mlocked double_map overlap_mlock overlap_vfio other_task \
 	limits; do
 	run "$sc" "$S/vfio" "$sc"
 done
-for sc in shm io_uring io_uring_mlocked perf; do
+for sc in shm io_uring io_uring_mlocked perf refusals; do
 	run "$sc" "$S/buckets" "$sc"
 done
 run workload "$S/workload"

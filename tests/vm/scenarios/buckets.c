@@ -9,6 +9,9 @@
  *             the same pages in locked_vm and in pinned_vm
  *   perf      mmap and munmap a perf ring buffer of 1 + 4 pages, charged
  *             to pinned_vm
+ *   refusals  without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK, one
+ *             refusal of each kind the VFIO "limits" scenario does not
+ *             make, each step stating the explanation it must get
  *
  * No /proc file shows user->locked_vm or the SHM_LOCK bucket, so those
  * steps state the change the kernel's rules give ("user_locked_delta_kib",
@@ -24,6 +27,7 @@
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 
 #include "../../lib/scenario.h"
@@ -112,18 +116,6 @@ static int io_uring_mlocked(void)
 	return 0;
 }
 
-static int io_uring(void)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0)
-		_exit(io_uring_child());
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
-		return 1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
-}
-
 /*
  * perf_mmap charges the user's locked_vm up to the per-user allowance
  * (perf_event_mlock_kb per CPU) and pinned_vm beyond it. With the allowance
@@ -163,6 +155,124 @@ static int perf(void)
 	return 0;
 }
 
+/* An address with nothing mapped there. */
+static char *hole(size_t len)
+{
+	char *p = map_anon(len, 0);
+
+	munmap(p, len);
+	return p;
+}
+
+static int ring_setup(void)
+{
+	struct io_uring_params p = { 0 };
+	int ring = syscall(__NR_io_uring_setup, 8, &p);
+
+	if (ring < 0)
+		die("io_uring_setup");
+	return ring;
+}
+
+/*
+ * The expected explanation goes in each step's notes: errno, the check,
+ * the counter and what it held, the request and the limit (KiB); the
+ * checker adds the smallest limit that passes (held + request).
+ */
+static void expect(const char *err, const char *check, const char *counter,
+		   long held_kib, long request_kib, long limit_kib, bool memlock)
+{
+	step_note("\"errno\":\"%s\",\"check\":\"%s\",\"counter\":\"%s\","
+		  "\"counter_kib\":%ld,\"request_kib\":%ld,\"limit_kib\":%ld,"
+		  "\"memlock\":%s", err, check, counter, held_kib, request_kib,
+		  limit_kib, memlock ? "true" : "false");
+}
+
+static int refusals_child(void)
+{
+	struct rlimit zero = { 0, 64 * KIB }, rl = { 64 * KIB, 64 * KIB };
+	char *small = map_anon(16 * KIB, 0), *big = map_anon(1 * MIB, 0);
+	struct iovec iov = { big, 1 * MIB };
+	const char *knob = "/proc/sys/kernel/perf_event_mlock_kb";
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(a),
+		.config = PERF_COUNT_SW_DUMMY,
+		.disabled = 1,
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	char saved[32];
+	int ring, shm_id, perf_fd, k;
+	unsigned long brk0;
+	ssize_t n;
+	void *p;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &zero) || drop_ipc_lock())
+		die("limits");
+	/* limit 0: refused whatever the size */
+	expect("EPERM", "can_do_mlock", "locked_vm", 0, 16, 0, true);
+	STEP("mlock_at_limit_0", "mlock", rc(mlock(small, 16 * KIB)));
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("setrlimit");
+	STEP("mlock_16k", "mlock", rc(mlock(small, 16 * KIB)));
+	/* growing a locked area: the growth is what is asked */
+	expect("EAGAIN", "mlock_future_ok", "locked_vm", 16, 1008, 64, true);
+	p = hole(1 * MIB);
+	STEP("mremap_locked_grow_refused", "mlock",
+	     mremap(small, 16 * KIB, 1 * MIB, MREMAP_MAYMOVE | MREMAP_FIXED,
+		    p) == MAP_FAILED ? -errno : 0);
+	/* a look-alike: ENOMEM for a range not mapped, within the limit */
+	expect("ENOMEM", "do_mlock", "locked_vm", 16, 8, 64, false);
+	STEP("mlock_unmapped_enomem", "mlock", rc(mlock(hole(8 * KIB), 8 * KIB)));
+	STEP("munlock_16k", "mlock", rc(munlock(small, 16 * KIB)));
+
+	/* the user's SHM_LOCK bucket: nothing else of this user holds any */
+	shm_id = shmget(IPC_PRIVATE, 1 * MIB, IPC_CREAT | 0600);
+	if (shm_id < 0)
+		die("shmget");
+	expect("ENOMEM", "user_shm_lock", "user_shm_locked", 0, 1024, 64, true);
+	STEP("shm_lock_refused", "shm", rc(shmctl(shm_id, SHM_LOCK, NULL)));
+	shmctl(shm_id, IPC_RMID, NULL);
+
+	/* the user's locked_vm, for a ring made without CAP_IPC_LOCK */
+	ring = ring_setup();
+	expect("ENOMEM", "__io_account_mem", "user_locked_vm", 0, 1024, 64, true);
+	STEP("io_uring_register_refused", "io_uring",
+	     rc(syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+			&iov, 1)));
+	close(ring);
+
+	/* perf: with no per-user allowance the ring (1 + 16 pages) is pinned */
+	perf_fd = syscall(__NR_perf_event_open, &a, 0, -1, -1, 0);
+	k = open(knob, O_RDWR);
+	if (perf_fd < 0 || k < 0 ||
+	    (n = read(k, saved, sizeof(saved) - 1)) <= 0 ||
+	    pwrite(k, "0\n", 2, 0) != 2)
+		die("perf");
+	expect("EPERM", "perf_mmap", "pinned_vm", 0, 17 * page / KIB, 64, true);
+	STEP("perf_mmap_refused", "perf",
+	     (p = mmap(NULL, 17 * page, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       perf_fd, 0)) == MAP_FAILED ? -errno : 0);
+	if (p != MAP_FAILED)
+		munmap(p, 17 * page);
+	if (pwrite(k, saved, n, 0) != n)
+		die(knob);
+	close(k);
+	close(perf_fd);
+
+	/*
+	 * Last: under mlockall(MCL_FUTURE) a brk that would pass the limit
+	 * fails silently (the old break comes back); the tool says why.
+	 */
+	STEP("mlockall_future", "mlock", rc(mlockall(MCL_FUTURE)));
+	brk0 = syscall(SYS_brk, 0);
+	expect("EAGAIN", "mlock_future_ok", "locked_vm", 0, 1024, 64, true);
+	STEP("brk_grow_refused", "mlock",
+	     syscall(SYS_brk, brk0 + 1 * MIB) == (long)brk0 ? -EAGAIN : 0);
+	STEP("munlockall", "mlock", rc(munlockall()));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -170,11 +280,14 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "shm"))
 		return shm();
 	if (!strcmp(what, "io_uring"))
-		return io_uring();
+		return in_child(io_uring_child);
 	if (!strcmp(what, "io_uring_mlocked"))
 		return io_uring_mlocked();
 	if (!strcmp(what, "perf"))
 		return perf();
-	say("{\"error\":\"usage: buckets shm|io_uring|io_uring_mlocked|perf\"}\n");
+	if (!strcmp(what, "refusals"))
+		return in_child(refusals_child);
+	say("{\"error\":\"usage: buckets shm|io_uring|io_uring_mlocked|perf|"
+	    "refusals\"}\n");
 	return 2;
 }

@@ -316,18 +316,6 @@ static int limited_child(void)
 	return 0;
 }
 
-static int limits(void)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid == 0)
-		_exit(limited_child());
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
-		return 1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
-}
-
 static void on_term(int sig)
 {
 	_exit(0);
@@ -437,7 +425,7 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "other_task"))
 		return other_task();
 	if (!strcmp(what, "limits"))
-		return limits();
+		return in_child(limited_child);
 	if (!strcmp(what, "hold") && argc > 2)
 		return hold(argv[2]);
 	if (!strcmp(what, "hold_many") && argc > 2)
