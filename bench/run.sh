@@ -47,13 +47,14 @@ start() {
 			>/dev/null 2>&1 &
 		TRACER=$!; wait_for "$work/ready" ;;
 	bpftrace) bpftrace "$top/bench/memlockacct.bt" >"$work/tracer.out" 2>&1 &
-		TRACER=$!; wait_for "$work/tracer.out" "Attaching" ;;
+		TRACER=$!; wait_for "$work/tracer.out" "^ready" ;;
 	esac
 }
 
 stop() {
 	[[ -n $TRACER ]] || return 0
-	kill -INT "$TRACER"
+	# bpftrace sometimes misses a SIGINT sent to it in the background
+	kill -TERM "$TRACER"
 	wait "$TRACER" 2>/dev/null
 }
 
@@ -119,8 +120,9 @@ for w in ("mlock", "churn"):
         "floor_slowdown_pct": 100 * add["floor"] / med["none"],
         "bpftrace_slowdown_pct": 100 * add["bpftrace"] / med["none"],
     }
-    print(f"  {w}: memlockacct adds {r['tool_over_floor_added']:.2f}x the floor's cost, "
-          f"{r['tool_over_bpftrace_added']:.2f}x bpftrace's; slowdown "
+    fx = lambda v: "n/a" if v is None else f"{v:.2f}x"
+    print(f"  {w}: memlockacct adds {fx(r['tool_over_floor_added'])} the floor's cost, "
+          f"{fx(r['tool_over_bpftrace_added'])} bpftrace's; slowdown "
           f"{r['tool_slowdown_pct']:.1f}% (floor {r['floor_slowdown_pct']:.1f}%, "
           f"bpftrace {r['bpftrace_slowdown_pct']:.1f}%)")
 b = json.load(open(os.path.join(work, "burst.json")))

@@ -15,6 +15,8 @@
 #define MLA_MAX_TREE 16384
 #define MLA_MAX_TASKS 4096 /* tasks inside a probed kernel function */
 #define MLA_RINGBUF_BYTES (4 << 20)
+/* wake the frontend early when this much is waiting (it polls every 50 ms) */
+#define MLA_WAKEUP_BYTES (MLA_RINGBUF_BYTES / 8)
 
 /* The four kernel counters that are each compared with RLIMIT_MEMLOCK. */
 enum mla_counter {

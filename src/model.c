@@ -445,6 +445,27 @@ static void apply_vfio_range(struct mla_model *m, struct mla_inst *inst,
 		mapping_unmap(inst, e->obj, e->ctx[0], e->ctx[2]);
 }
 
+/*
+ * mlock, mlock2 or munlock of [a0, a0 + a1) took effect. Both the change
+ * event (which carries the syscall's arguments) and, in records made by
+ * earlier versions, a range event at the syscall's exit say so: applying
+ * twice is a no-op.
+ */
+static bool apply_mlock_range(struct mla_inst *inst, uint32_t nr, uint64_t a0,
+			      uint64_t a1)
+{
+	switch (nr) {
+	case MLA_NR_mlock:
+	case MLA_NR_mlock2:
+		rangeset_add(inst->locked, PAGE_DOWN(a0), PAGE_UP(a0 + a1));
+		return true;
+	case MLA_NR_munlock:
+		rangeset_remove(inst->locked, PAGE_DOWN(a0), PAGE_UP(a0 + a1));
+		return true;
+	}
+	return false;
+}
+
 /* A syscall that may move VM_LOCKED ranges or pinned buffers completed. */
 static void apply_range(struct mla_model *m, const struct mla_event *e)
 {
@@ -453,13 +474,9 @@ static void apply_range(struct mla_model *m, const struct mla_event *e)
 
 	if (!inst || e->cause != MLA_CAUSE_SYSCALL)
 		return;
+	if (!e->ret && apply_mlock_range(inst, e->nr, a0, a1))
+		return;
 	switch (e->nr) {
-	case MLA_NR_mlock:
-	case MLA_NR_mlock2:
-		if (!e->ret)
-			rangeset_add(inst->locked, PAGE_DOWN(a0), PAGE_UP(a0 + a1));
-		break;
-	case MLA_NR_munlock:
 	case MLA_NR_munmap:
 		if (!e->ret)
 			rangeset_remove(inst->locked, PAGE_DOWN(a0),
@@ -566,6 +583,11 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 			if (!n)
 				return NULL;
 			apply_mm_change(n, e);
+			/* mlock's range: its exit sends no event of its own */
+			if (e->counter == MLA_LOCKED_VM &&
+			    e->cause == MLA_CAUSE_SYSCALL && !n->inst.gone)
+				apply_mlock_range(&n->inst, e->nr, e->args[0],
+						  e->args[1]);
 			if (m->vfio_precise)
 				apply_vfio_charge(&n->inst, e);
 		} else {

@@ -128,7 +128,7 @@ static __always_inline void emit_change(const struct mla_mm_stat *st,
 	e->seq = seq;
 	if (e->cur_tgid == st->tgid)
 		event_limit(e);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 /* Charge the difference between @value and what @st last saw. */
@@ -290,7 +290,7 @@ static __always_inline void emit_user_change(__u32 uid, struct mla_mm_stat *proc
 	e->seq = seq;
 	e->useq = useq;
 	event_limit(e);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 /*
@@ -416,6 +416,6 @@ int mla_emit_failure(const struct mla_cause *c,
 	e->ret = r->ret;
 	e->value = r->value;
 	e->request = r->request;
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }

@@ -145,7 +145,7 @@ static __always_inline void precise_failure(struct mla_kctx *k, int counter,
 	e->ret = ret;
 	e->value = value;
 	e->request = request;
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 /* ---- __account_locked_vm / account_locked_vm (mm/util.c, exported) ----- */

@@ -665,6 +665,13 @@ static int loop(struct session *s)
 			break;
 		}
 		if (now - last_sync >= HARVEST_NS) {
+			/*
+			 * Events first: the maps are newer than the ring, and
+			 * a snapshot taken ahead of the events would make the
+			 * model skip them (the programs wake us only when the
+			 * ring fills, so it is rarely empty here).
+			 */
+			ring_buffer__consume(s->rb);
 			if (s->o->mode == MODE_TOP || s->o->mode == MODE_REPORT ||
 			    s->o->mode == MODE_RECORD)
 				sync_all(s, false);
