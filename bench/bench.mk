@@ -26,6 +26,7 @@ bench-programs: $(BIN) $(BENCH_OUT)/floor $(BENCH_OUT)/workload test-programs
 
 bench: bench-programs static
 	bench/run.sh
+	bench/progcost.sh
 	bench/vm-vfio.sh
 
 .PHONY: bench bench-programs
