@@ -13,11 +13,15 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUTPUT:-$top/.output}
+tool=$top/memlockacct
 wl=$out/bench/workload
 reps=${1:-3}
 work=$(mktemp -d)
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled="$old_stats"; kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 # prog_ns TRACER_PID: total run_time_ns of the programs TRACER_PID loaded
 prog_ns() {
@@ -32,26 +36,17 @@ print(sum(p.get("run_time_ns", 0) for p in json.load(sys.stdin) if str(p["id"]) 
 sysctl -qw kernel.bpf_stats_enabled=1
 for ((r = 1; r <= reps; r++)); do
 	for c in floor memlockacct; do
-		rm -f "$work/ready"
-		if [[ $c == floor ]]; then
-			"$out/bench/floor" "$work/ready" &
-		else
-			"$top/memlockacct" report -o /dev/null --ready-file "$work/ready" \
-				>/dev/null 2>&1 &
-		fi
-		tracer=$!
-		while [[ ! -e $work/ready ]]; do sleep 0.1; done
+		start "$c" || { echo "cannot start $c" >&2; exit 1; }
 		for w in mlock churn; do
 			n=100000
 			[[ $w == churn ]] && n=50000
-			before=$(prog_ns "$tracer")
+			before=$(prog_ns "$TRACER")
 			line=$("$wl" "$w" "$n")
-			after=$(prog_ns "$tracer")
+			after=$(prog_ns "$TRACER")
 			echo "{\"config\":\"$c\",\"workload\":\"$w\",\"ops\":$n,\"prog_ns\":$((after - before)),\"run\":$line}" \
 				>>"$work/rows"
 		done
-		kill -TERM "$tracer"
-		wait "$tracer"
+		stop
 	done
 done
 

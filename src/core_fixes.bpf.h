@@ -98,13 +98,22 @@ static __always_inline __u32 task_uid(struct task_struct *task)
  * kernel_cap_t is { u32 cap[2] } before 6.3 and { u64 val } since: both put
  * capability 14 in the first 32 bits on little-endian, so read 8 bytes.
  */
-static __always_inline bool task_cap_ipc_lock(struct task_struct *task)
+static __always_inline bool current_cap_ipc_lock(void)
 {
-	const struct cred *cred = BPF_CORE_READ(task, cred);
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 caps = 0;
 
-	bpf_core_read(&caps, sizeof(caps), &cred->cap_effective);
+	bpf_core_read(&caps, sizeof(caps), &task->cred->cap_effective);
 	return caps & (1ULL << MLA_CAP_IPC_LOCK);
+}
+
+/* current's, with plain loads through BTF pointers (the change hot path) */
+static __always_inline void current_memlock_rlimit(__u64 *cur, __u64 *max)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	*cur = task->signal->rlim[MLA_RLIMIT_MEMLOCK].rlim_cur;
+	*max = task->signal->rlim[MLA_RLIMIT_MEMLOCK].rlim_max;
 }
 
 static __always_inline void task_memlock_rlimit(struct task_struct *task,

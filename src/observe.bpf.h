@@ -151,8 +151,8 @@ static __always_inline void cause_regs(struct mla_cause *c,
 
 	/*
 	 * x86_64 syscall arguments: di, si, dx, r10. @task and @regs are BTF
-	 * pointers, so these are plain loads, not helper calls: the hot path
-	 * (the benchmark's mlock loop) is mostly such reads.
+	 * pointers, so these are plain loads, cheaper on the hot path than a
+	 * bpf_probe_read_kernel() call each.
 	 */
 	c->args[0] = regs->di;
 	c->args[1] = regs->si;
@@ -287,16 +287,9 @@ static __always_inline void event_owner(struct mla_event *e,
 
 static __always_inline void event_limit(struct mla_event *e)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 caps = 0;
-
-	/* plain loads through BTF pointers: see cause_regs() */
-	e->limit_cur = task->signal->rlim[MLA_RLIMIT_MEMLOCK].rlim_cur;
-	e->limit_max = task->signal->rlim[MLA_RLIMIT_MEMLOCK].rlim_max;
+	current_memlock_rlimit(&e->limit_cur, &e->limit_max);
 	e->flags |= MLA_F_HAS_LIMIT;
-	/* kernel_cap_t: u32[2] until 6.3, one u64 since; the bits agree */
-	bpf_core_read(&caps, sizeof(caps), &task->cred->cap_effective);
-	if (caps & (1ULL << MLA_CAP_IPC_LOCK))
+	if (current_cap_ipc_lock())
 		e->flags |= MLA_F_CAP_IPC_LOCK;
 }
 

@@ -404,8 +404,12 @@ int sys_exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-/* Pages spanned by up to 32 registered iovecs: what io_uring will charge. */
-static __always_inline __u64 iovec_pages(__u64 uptr, __u64 n)
+/*
+ * Up to 32 registered iovecs: the pages they span (what io_uring charges),
+ * and, with @ranges, one range event each for the pinned set.
+ */
+static __always_inline __u64 iovec_walk(struct mla_cause *c, __u64 uptr,
+					__u64 n, bool ranges)
 {
 	__u64 pages = 0;
 
@@ -418,26 +422,13 @@ static __always_inline __u64 iovec_pages(__u64 uptr, __u64 n)
 					(void *)(uptr + i * sizeof(iov))))
 			break;
 		pages += span_pages((__u64)iov.iov_base, iov.iov_len);
+		if (ranges) {
+			c->ctx[1] = (__u64)iov.iov_base;
+			c->ctx[2] = iov.iov_len;
+			emit_range(c, 0, 0, 0);
+		}
 	}
 	return pages;
-}
-
-/* The buffers just registered: one range event each, for the pinned set. */
-static __always_inline void emit_iovec_ranges(struct mla_cause *c, __u64 uptr,
-					      __u64 n)
-{
-	for (int i = 0; i < 32; i++) {
-		struct iovec iov;
-
-		if (i >= n)
-			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov),
-					(void *)(uptr + i * sizeof(iov))))
-			break;
-		c->ctx[1] = (__u64)iov.iov_base;
-		c->ctx[2] = iov.iov_len;
-		emit_range(c, 0, 0, 0);
-	}
 }
 
 SEC("tracepoint/syscalls/sys_exit_io_uring_register")
@@ -451,7 +442,7 @@ int sys_exit_io_uring_register(struct trace_event_raw_sys_exit *ctx)
 	observe_user(&c);
 	c.obj = current_file(c.args[0]);
 	if (ctx->ret == 0 && c.args[1] == 0 /* IORING_REGISTER_BUFFERS */)
-		emit_iovec_ranges(&c, c.args[2], c.args[3]);
+		iovec_walk(&c, c.args[2], c.args[3], true);
 	else if (ctx->ret == 0 && c.args[1] == 1 /* UNREGISTER_BUFFERS */)
 		emit_range(&c, 0, 0, 0);
 	/* IORING_REGISTER_BUFFERS (0): ENOMEM is the per-user memlock check */
@@ -459,7 +450,7 @@ int sys_exit_io_uring_register(struct trace_event_raw_sys_exit *ctx)
 		syscall_failure(&c, ctx->ret, MLA_USER_LOCKED,
 				MLA_SRC_IO_URING,
 				user_locked_vm(BPF_CORE_READ(task, cred, user)),
-				iovec_pages(c.args[2], c.args[3]));
+				iovec_walk(&c, c.args[2], c.args[3], false));
 	return 0;
 }
 

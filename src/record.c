@@ -20,17 +20,23 @@ static const __u32 record_sizes[MLA_REC_TYPES] = {
 	[MLA_REC_END] = sizeof(struct mla_rec_end),
 };
 
+void record_header_init(struct record_header *h, unsigned int page_size,
+			uint64_t start_ns)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, MLA_RECORD_MAGIC, sizeof(h->magic));
+	h->version = MLA_RECORD_VERSION;
+	h->page_size = page_size;
+	h->start_ns = start_ns;
+	memcpy(h->sizes, record_sizes, sizeof(h->sizes));
+}
+
 int record_create(struct record_writer *w, const char *path,
 		  unsigned int page_size, uint64_t start_ns)
 {
-	struct record_header h = {
-		.version = MLA_RECORD_VERSION,
-		.page_size = page_size,
-		.start_ns = start_ns,
-	};
+	struct record_header h;
 
-	memcpy(h.magic, MLA_RECORD_MAGIC, sizeof(h.magic));
-	memcpy(h.sizes, record_sizes, sizeof(h.sizes));
+	record_header_init(&h, page_size, start_ns);
 	w->err = 0;
 	w->f = fopen(path, "we");
 	if (!w->f)

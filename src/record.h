@@ -107,6 +107,9 @@ struct record_writer {
 	int err;
 };
 
+/* The header this version writes: magic, version and every record's size. */
+void record_header_init(struct record_header *h, unsigned int page_size,
+			uint64_t start_ns);
 int record_create(struct record_writer *w, const char *path,
 		  unsigned int page_size, uint64_t start_ns);
 void record_put(struct record_writer *w, int type, const void *payload,

@@ -327,8 +327,15 @@ static void harvest_tree(struct session *s, bool final)
 	}
 }
 
+/*
+ * Snapshot the maps into the model. Events first: the maps are newer than
+ * the ring, and a snapshot taken ahead of its events would make the model
+ * skip them (the programs wake us only when the ring fills, so it is rarely
+ * empty here).
+ */
 static void harvest(struct session *s, bool final)
 {
+	ring_buffer__consume(s->rb);
 	harvest_dead(s);
 	harvest_live(s);
 	harvest_users(s);
@@ -379,7 +386,6 @@ static void sync_all(struct session *s, bool final)
 {
 	for (int tries = 0; tries < 3; tries++) {
 		probes_resync(&s->probes);
-		ring_buffer__consume(s->rb);
 		harvest(s, final);
 		if (!reconcile(s))
 			break;
@@ -656,7 +662,6 @@ static int loop(struct session *s)
 		if (s->o->mode == MODE_RUN) {
 			check_child(s);
 			if (s->child_done) {
-				ring_buffer__consume(s->rb);
 				harvest(s, false);
 				if (!tree_alive(s))
 					break;
@@ -665,13 +670,6 @@ static int loop(struct session *s)
 			break;
 		}
 		if (now - last_sync >= HARVEST_NS) {
-			/*
-			 * Events first: the maps are newer than the ring, and
-			 * a snapshot taken ahead of the events would make the
-			 * model skip them (the programs wake us only when the
-			 * ring fills, so it is rarely empty here).
-			 */
-			ring_buffer__consume(s->rb);
 			if (s->o->mode == MODE_TOP || s->o->mode == MODE_REPORT ||
 			    s->o->mode == MODE_RECORD)
 				sync_all(s, false);
@@ -823,7 +821,6 @@ int session_run(struct session_opts *o)
 	ret = loop(&s);
 	if (ret)
 		goto out;
-	ring_buffer__consume(s.rb);
 	sync_all(&s, true);
 	if (o->mode == MODE_REPORT || o->mode == MODE_RUN)
 		print_summary(&s);

@@ -40,21 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	if (size && (data[0] & 1)) {
 		/* a real header, then the fuzzer's records */
-		memcpy(h.magic, MLA_RECORD_MAGIC, sizeof(h.magic));
-		{
-			static const uint32_t sizes[MLA_REC_TYPES] = {
-				[MLA_REC_EVENT] = sizeof(struct mla_event),
-				[MLA_REC_MM] = sizeof(struct mla_mm_stat),
-				[MLA_REC_USER] = sizeof(struct mla_rec_user),
-				[MLA_REC_PROC] = sizeof(struct mla_rec_proc),
-				[MLA_REC_INST] = sizeof(struct mla_rec_inst),
-				[MLA_REC_RANGE] = sizeof(struct mla_rec_range),
-				[MLA_REC_MAPPING] = sizeof(struct mla_rec_mapping),
-				[MLA_REC_END] = sizeof(struct mla_rec_end),
-			};
-
-			memcpy(h.sizes, sizes, sizeof(sizes));
-		}
+		record_header_init(&h, 4096, 0);
 		memcpy(buf, &h, sizeof(h));
 		memcpy(buf + sizeof(h), data + 1, size - 1);
 		record_parse(buf, sizeof(h) + size - 1, &r, &h, why, sizeof(why));

@@ -137,19 +137,28 @@ def check_explained_text(c, name, block, summary, out):
             c.check(test, want in body, f"no '{want}'")
 
 
-def check_hold(c, block, name="hold"):
-    """Started after the process had mapped and mlocked: right at once."""
-    test = f"{name}: first report of a pre-existing process"
+def holding_report(c, test, block):
+    """A scenario that holds memory while `report` runs: its steps, the
+    report's JSON and the "holding" steps; None (and a failure) if absent."""
     if not c.check(test, block is not None, "no output in the log"):
-        return
+        return None
     c.equal(test, "report exit", text(block, "rc"), "0")
     steps = mla_check.load_steps(text(block, "out"))
     try:
         summary = json.loads(text(block, "json"))
     except ValueError as e:
         c.check(test, False, f"unreadable report: {e}")
+        return None
+    return steps, summary, [x for x in steps if x["step"] == "holding"]
+
+
+def check_hold(c, block, name="hold"):
+    """Started after the process had mapped and mlocked: right at once."""
+    test = f"{name}: first report of a pre-existing process"
+    got = holding_report(c, test, block)
+    if not got:
         return
-    holding = [s for s in steps if s["step"] == "holding"]
+    steps, summary, holding = got
     if not c.check(test, holding, "holder printed no state"):
         return
     h = holding[0]
@@ -192,16 +201,10 @@ def check_late(c, block):
 def check_qemu_like(c, block):
     """A process named and invoked like QEMU is reported as its VM."""
     test = "qemu_like: report --vm of VM vm1"
-    if not c.check(test, block is not None, "no output in the log"):
+    got = holding_report(c, test, block)
+    if not got:
         return
-    c.equal(test, "report exit", text(block, "rc"), "0")
-    steps = mla_check.load_steps(text(block, "out"))
-    try:
-        s = json.loads(text(block, "json"))
-    except ValueError as e:
-        c.check(test, False, f"unreadable report: {e}")
-        return
-    holding = [x for x in steps if x["step"] == "holding"]
+    _, s, holding = got
     vms = s.get("vms", [])
     if not c.check(test, holding and len(vms) == 1, f"vms: {vms}"):
         return
