@@ -10,7 +10,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-SEC("raw_tp/mmap_lock_released")
+SEC("tp_btf/mmap_lock_released")
 int BPF_PROG(mmap_lock_released) { return 0; }
 
 SEC("raw_tp/exit_mmap")

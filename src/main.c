@@ -671,6 +671,10 @@ int main(int argc, char **argv)
 		} else if (cli.s.filter.pid) {
 			cli.s.probes.filter_tree = true;
 		}
+		/* the always-on views need totals, not every change */
+		cli.s.probes.aggregate =
+			(cli.s.mode == MODE_TOP || cli.s.mode == MODE_REPORT) &&
+			!cli.s.record_path && !cli.s.events_path;
 		if (input_given)
 			return session_replay(&cli.s);
 		if (cli.s.filter.pid && kill(cli.s.filter.pid, 0) &&

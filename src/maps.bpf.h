@@ -147,6 +147,11 @@ MLA_RODATA(__u32, filter_cgroup, 0); /* only tasks in cgroup_filter */
 MLA_RODATA(__u32, precise, 0);	     /* kctx is maintained */
 MLA_RODATA(__u32, lazy_baseline, 0); /* no start-up iterator ran */
 MLA_RODATA(__u64, tool_start_ns, 0); /* boottime ns when tracing began */
+/*
+ * top and report without --events or --record: no change events for an mm
+ * that only mlock charges (the maps hold its totals, smaps its ranges).
+ */
+MLA_RODATA(__u32, aggregate, 0);
 
 #ifdef MLA_OWNER
 struct mla_stats stats = {};

@@ -87,10 +87,18 @@ enum mla_event_type {
 #define MLA_F_NEW_MM (1u << 4)	     /* first sight of this mm */
 #define MLA_F_VFIO_CTX (1u << 5)     /* ctx[] holds vfio_dma fields */
 #define MLA_F_HAS_LIMIT (1u << 6)    /* limit_cur/max are the owner's */
+/*
+ * Aggregate mode (top, report): changes of this mm before this event were
+ * not streamed. Until it, every page of its locked_vm was mlock's and its
+ * pinned_vm was 0; its VM_LOCKED ranges must be read from smaps.
+ */
+#define MLA_F_UNSTREAMED (1u << 7)
 
 /* struct mla_mm_stat.flags and mla_user_stat.flags */
 #define MLA_MM_SEEDED (1u << 0)	 /* created by the start-up iterator */
 #define MLA_PENDING(counter) (2u << (counter)) /* pending[counter] is set */
+/* aggregate mode: a change was not streamed since the last event (above) */
+#define MLA_MM_UNSTREAMED (1u << 5)
 
 /*
  * A frontend that applies events and also reads this map skips an event

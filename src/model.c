@@ -409,6 +409,35 @@ void model_set_locked(struct mla_inst *inst, const struct mla_range *r,
 		rangeset_add(inst->locked, r[i].start, r[i].end);
 	inst->flags &= ~MLA_INST_RANGES_STALE;
 	inst->flags |= MLA_INST_RANGES_KNOWN;
+	inst->ranges_seq = ((struct inst_node *)inst)->seq;
+}
+
+void model_ranges_lost(struct mla_inst *inst)
+{
+	rangeset_clear(inst->locked);
+	inst->flags &= ~(MLA_INST_RANGES_STALE | MLA_INST_RANGES_KNOWN);
+}
+
+/*
+ * Aggregate mode: the changes of an mm that only mlock charged were not
+ * sent, until @e (MLA_F_UNSTREAMED). Each was mlock's, to locked_vm, so
+ * what locked_vm held before @e that we did not see is mlock's. Its ranges
+ * are for the caller to read from smaps.
+ */
+static void catch_up_unstreamed(struct inst_node *n, const struct mla_event *e)
+{
+	struct mla_inst *inst = &n->inst;
+	uint64_t before = e->other[MLA_LOCKED_VM];
+	int64_t unseen;
+
+	if (e->type == MLA_EV_CHANGE && e->counter == MLA_LOCKED_VM)
+		before = e->value - e->delta;
+	unseen = (int64_t)(before - inst->seen[MLA_LOCKED_VM]);
+	inst->by_src[MLA_LOCKED_VM][MLA_SRC_MLOCK] =
+		sadd(inst->by_src[MLA_LOCKED_VM][MLA_SRC_MLOCK], unseen);
+	inst->seen[MLA_LOCKED_VM] = before;
+	if (before > inst->peak[MLA_LOCKED_VM])
+		inst->peak[MLA_LOCKED_VM] = before;
 }
 
 /* The process's current mm, for a range event of a syscall it made. */
@@ -582,6 +611,9 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 		if (e->counter < MLA_NR_MM_COUNTERS) {
 			if (!n)
 				return NULL;
+			if ((e->flags & MLA_F_UNSTREAMED) &&
+			    !(e->seq && e->seq <= n->seq))
+				catch_up_unstreamed(n, e);
 			apply_mm_change(n, e);
 			/* mlock's range: its exit sends no event of its own */
 			if (e->counter == MLA_LOCKED_VM &&
@@ -595,6 +627,9 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 		}
 		return n ? n->inst.proc : model_proc(m, e->tgid, e->start_ns, false);
 	case MLA_EV_FAILURE:
+		if ((e->flags & MLA_F_UNSTREAMED) && e->mm_id &&
+		    (n = inst_node(m, e->mm_id)))
+			catch_up_unstreamed(n, e);
 		p = model_proc(m, e->tgid, e->start_ns, true);
 		if (p) {
 			p->nfailures++;
@@ -639,6 +674,9 @@ struct mla_inst *model_sync_mm(struct mla_model *m,
 		return NULL;
 	inst = &n->inst;
 	n->seq = st->seq;
+	/* aggregate mode: mlock moved ranges that no event told us of */
+	if ((st->flags & MLA_MM_UNSTREAMED) && st->seq != inst->ranges_seq)
+		inst->flags |= MLA_INST_RANGES_STALE;
 	inst->first_ns = st->first_ns;
 	memcpy(inst->seen, st->seen, sizeof(inst->seen));
 	memcpy(inst->peak, st->peak, sizeof(inst->peak));

@@ -59,6 +59,8 @@ struct mla_inst {
 	void *maps;		 /* VFIO mappings: tsearch root */
 	size_t nmaps;
 	uint64_t brk_end;
+	/* aggregate mode: the snapshot seq its VM_LOCKED ranges date from */
+	uint64_t ranges_seq;
 };
 
 struct mla_proc {
@@ -162,6 +164,8 @@ size_t model_users(struct mla_model *m, struct mla_user ***out);
 struct mla_range;
 void model_set_locked(struct mla_inst *inst, const struct mla_range *r,
 		      size_t n);
+/* Its ranges are stale and smaps cannot be read (it exited): unknown. */
+void model_ranges_lost(struct mla_inst *inst);
 /* Where the VFIO mappings come from: the precise probes, or the ioctls. */
 void model_vfio_precise(struct mla_model *m, bool precise);
 /* Every mapping of an instance, in key order; caller frees. */

@@ -106,20 +106,22 @@ static __always_inline __u32 source_for(const struct mla_cause *c, int counter,
 	return MLA_SRC_OTHER;
 }
 
-static __always_inline void emit_change(const struct mla_mm_stat *st,
+static __always_inline void emit_change(struct mla_mm_stat *st,
 					const struct mla_cause *c, int counter,
 					__u8 source, __s64 delta, __u64 value,
 					__u64 seq)
 {
 	struct mla_event *e;
 
-	stat_inc(&stats.events);
 	if (!event_wanted(st->tgid))
 		return;
 	e = event_new(MLA_EV_CHANGE);
 	if (!e)
 		return;
 	event_owner(e, st);
+	/* this event tells the frontend what the skipped ones did */
+	if (e->flags & MLA_F_UNSTREAMED)
+		__sync_fetch_and_and(&st->flags, ~MLA_MM_UNSTREAMED);
 	event_cause(e, c);
 	e->counter = counter;
 	e->source = source;
@@ -146,15 +148,34 @@ static __always_inline bool resync_wait(const struct mla_cause *c, int i,
 {
 	__u32 bit = MLA_PENDING(i);
 
+	/* atomic: a hook may set MLA_MM_UNSTREAMED in the same word */
 	if (c->kind != MLA_CAUSE_RESYNC || value == seen) {
-		*flags &= ~bit;
+		if (*flags & bit)
+			__sync_fetch_and_and(flags, ~bit);
 		return c->kind == MLA_CAUSE_RESYNC;
 	}
 	if ((*flags & bit) && *pending == value)
 		return *pass == stats.resync_pass; /* wait for the next pass */
 	*pending = value;
 	*pass = stats.resync_pass;
-	*flags |= bit;
+	if (!(*flags & bit))
+		__sync_fetch_and_or(flags, bit);
+	return true;
+}
+
+/*
+ * Aggregate mode: is every page of this mm's locked_vm mlock's, and its
+ * pinned_vm empty? Then its changes need no event: the map holds the
+ * totals, and its VM_LOCKED ranges (what double counting needs) are in
+ * smaps. This is the hot path of a process that mlocks in a loop.
+ */
+static __always_inline bool mlock_only(const struct mla_mm_stat *st)
+{
+	if (st->seen[MLA_PINNED_VM])
+		return false;
+	for (int i = 0; i < MLA_NR_SOURCES; i++)
+		if (i != MLA_SRC_MLOCK && st->by_src[MLA_LOCKED_VM][i])
+			return false;
 	return true;
 }
 
@@ -162,7 +183,7 @@ static __always_inline void account(struct mla_mm_stat *st,
 				    const struct mla_cause *c, int counter,
 				    __u64 value)
 {
-	__u64 old;
+	__u64 old, seq;
 	__s64 delta;
 	__u32 src;
 
@@ -185,8 +206,16 @@ static __always_inline void account(struct mla_mm_stat *st,
 	__sync_fetch_and_add(&st->by_src[counter][src], delta);
 	if (value > st->peak[counter])
 		st->peak[counter] = value;
-	emit_change(st, c, counter, src, delta, value,
-		    __sync_fetch_and_add(&st->seq, 1) + 1);
+	seq = __sync_fetch_and_add(&st->seq, 1) + 1;
+	/* the first change is sent: it names the process and its limit */
+	if (aggregate && seq > 1 && c->kind != MLA_CAUSE_RESYNC &&
+	    mlock_only(st)) {
+		if (!(st->flags & MLA_MM_UNSTREAMED))
+			__sync_fetch_and_or(&st->flags, MLA_MM_UNSTREAMED);
+		return;
+	}
+	stat_inc(&stats.events);
+	emit_change(st, c, counter, src, delta, value, seq);
 }
 
 /*
@@ -202,8 +231,13 @@ observe_mm_entry(struct mm_struct *mm, const struct mla_cause *c, bool create)
 
 	if (!mm)
 		return NULL;
-	locked = mm_locked_vm(mm);
-	pinned = mm_pinned_vm(mm);
+	if (c->has_vals) {
+		locked = c->vals[MLA_LOCKED_VM];
+		pinned = c->vals[MLA_PINNED_VM];
+	} else {
+		locked = mm_locked_vm(mm);
+		pinned = mm_pinned_vm(mm);
+	}
 	if (!locked && !pinned && !create && !hint_maybe_tracked(key))
 		return NULL;
 	st = bpf_map_lookup_elem(&mms, &key);
@@ -230,6 +264,21 @@ int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create)
 	if (!c)
 		return 0;
 	observe_mm_entry((struct mm_struct *)mm, c, create);
+	return 0;
+}
+
+int mla_observe_released(struct mla_cause *c)
+{
+	__u64 mm;
+
+	if (!c)
+		return 0;
+	mm = c->mm;
+	if (!c->vals[MLA_LOCKED_VM] && !c->vals[MLA_PINNED_VM] &&
+	    !hint_maybe_tracked(mm))
+		return 0;
+	cause_from_current(c, (struct mm_struct *)mm);
+	observe_mm_entry((struct mm_struct *)mm, c, false);
 	return 0;
 }
 

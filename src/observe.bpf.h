@@ -22,13 +22,17 @@ struct mla_cause {
 	__u8 kind;   /* enum mla_cause_kind */
 	__u8 source; /* valid when has_source */
 	__u8 has_source;
-	__u8 pad;
+	__u8 has_vals; /* vals[] holds the counters, read by the caller */
 	__u32 nr;
 	__u32 flags;
+	/* args[] not read yet: an event reads them from current's registers */
+	__u8 args_lazy;
 	__u64 cmd;
 	__u64 args[4];
 	__u64 ctx[3];
 	__u64 obj; /* struct vfio_dma * (precise) or the container's file */
+	__u64 vals[MLA_NR_MM_COUNTERS];
+	__u64 mm; /* mla_observe_released(): the mm, as a plain number */
 };
 
 /*
@@ -189,6 +193,8 @@ static __always_inline bool cause_kctx(struct mla_cause *c)
 /*
  * What current is doing, seen from inside the kernel: a syscall (x86 keeps
  * ax == -ENOSYS until the syscall returns), a fault, or a kernel thread.
+ * @c is zeroed by the caller. The arguments are left for an event to read
+ * (args_lazy): the hot path sends none.
  */
 static __always_inline void cause_from_current(struct mla_cause *c,
 					       struct mm_struct *mm)
@@ -197,7 +203,6 @@ static __always_inline void cause_from_current(struct mla_cause *c,
 	struct pt_regs *regs;
 	bool own;
 
-	__builtin_memset(c, 0, sizeof(*c));
 	if (task->flags & MLA_PF_KTHREAD) {
 		c->kind = MLA_CAUSE_KTHREAD;
 		cause_kctx(c);
@@ -208,7 +213,10 @@ static __always_inline void cause_from_current(struct mla_cause *c,
 	if ((long)regs->ax == -MLA_ENOSYS) {
 		c->kind = own ? MLA_CAUSE_SYSCALL : MLA_CAUSE_FOREIGN;
 		c->nr = regs->orig_ax;
-		cause_regs(c, task);
+		c->args_lazy = 1;
+		if (c->nr == MLA_NR_ioctl || c->nr == MLA_NR_shmctl ||
+		    c->nr == MLA_NR_io_uring_register)
+			c->cmd = regs->si;
 	} else {
 		c->kind = own ? MLA_CAUSE_FAULT : MLA_CAUSE_FOREIGN;
 	}
@@ -268,7 +276,14 @@ static __always_inline void event_cause(struct mla_event *e,
 	e->nr = c->nr;
 	e->cmd = c->cmd;
 	e->flags |= c->flags;
-	__builtin_memcpy(e->args, c->args, sizeof(e->args));
+	if (c->args_lazy) {
+		struct mla_cause now = { .nr = c->nr };
+
+		cause_regs(&now, bpf_get_current_task_btf());
+		__builtin_memcpy(e->args, now.args, sizeof(e->args));
+	} else {
+		__builtin_memcpy(e->args, c->args, sizeof(e->args));
+	}
 	__builtin_memcpy(e->ctx, c->ctx, sizeof(e->ctx));
 	e->obj = c->obj;
 }
@@ -276,6 +291,8 @@ static __always_inline void event_cause(struct mla_event *e,
 static __always_inline void event_owner(struct mla_event *e,
 					const struct mla_mm_stat *st)
 {
+	if (st->flags & MLA_MM_UNSTREAMED)
+		e->flags |= MLA_F_UNSTREAMED;
 	e->mm_id = st->id;
 	e->tgid = st->tgid;
 	e->start_ns = st->start_ns;
@@ -313,6 +330,13 @@ int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create);
 int mla_observe_user(__u64 task, const struct mla_cause *c);
 int mla_emit_failure(const struct mla_cause *c,
 			     const struct mla_refusal *r);
+/*
+ * The mmap write lock of @c->mm is being released, @c->vals are its
+ * counters: observe it if it holds or held anything. @c is zeroed but for
+ * those; the mm passes as a number in memory, since a BTF pointer cannot
+ * be hashed.
+ */
+int mla_observe_released(struct mla_cause *c);
 
 static __always_inline void observe_mm(struct mm_struct *mm,
 				       const struct mla_cause *c, bool create)

@@ -118,22 +118,26 @@ static __always_inline void syscall_failure(const struct mla_cause *c, long ret,
 	mla_emit_failure(c, &r);
 }
 
+/*
+ * @mm is a BTF pointer (tp_btf): the counters are plain loads, the cheapest
+ * reads there are, on the hottest hook (every mmap write lock released).
+ */
 static __always_inline int mmap_write_released(struct mm_struct *mm)
 {
 	struct mla_cause c;
 
-	if (!mm_locked_vm(mm) && !mm_pinned_vm(mm) &&
-	    !hint_maybe_tracked((__u64)mm))
-		return 0;
-	cause_from_current(&c, mm);
-	observe_mm(mm, &c, false);
-	return 0;
+	__builtin_memset(&c, 0, sizeof(c));
+	c.vals[MLA_LOCKED_VM] = mm->locked_vm;
+	c.vals[MLA_PINNED_VM] = mm->pinned_vm.counter;
+	c.has_vals = 1;
+	c.mm = (__u64)mm;
+	return mla_observe_released(&c);
 }
 
-SEC("raw_tp/mmap_lock_released")
+SEC("tp_btf/mmap_lock_released")
 int BPF_PROG(mmap_lock_released, struct mm_struct *mm, bool write)
 {
-	return write ? mmap_write_released(as_number(mm)) : 0;
+	return write ? mmap_write_released(mm) : 0;
 }
 
 /*
@@ -141,11 +145,11 @@ int BPF_PROG(mmap_lock_released, struct mm_struct *mm, bool write)
  * mmap_lock: replace get_memcg_path_buf() with on-stack buffer" and its
  * successors dropped it); the frontend picks the flavour from BTF.
  */
-SEC("raw_tp/mmap_lock_released")
+SEC("tp_btf/mmap_lock_released")
 int BPF_PROG(mmap_lock_released_memcg, struct mm_struct *mm,
 	     const char *memcg_path, bool write)
 {
-	return write ? mmap_write_released(as_number(mm)) : 0;
+	return write ? mmap_write_released(mm) : 0;
 }
 
 /*
@@ -223,20 +227,22 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent,
 
 static __always_inline int mlock_exit(long ret, __u32 nr)
 {
-	struct mm_struct *mm = current_mm();
+	struct mm_struct *mm;
 	struct mla_cause c;
 	__u64 value, request;
 
+	/*
+	 * mlock, mlock2 and munlock charge under the mmap write lock, whose
+	 * release observed the change and sent their range with it: a
+	 * success has nothing left to say.
+	 */
+	if (ret == 0 && nr != MLA_NR_mlockall && nr != MLA_NR_munlockall)
+		return 0;
+	mm = current_mm();
 	cause_syscall(&c, nr);
 	observe_mm(mm, &c, false);
-	/*
-	 * The change event of mlock, mlock2 and munlock carries their range
-	 * already (and one that changed nothing moves no range): half the
-	 * events of the hot path, which the benchmark showed.
-	 */
 	if (ret == 0) {
-		if (nr == MLA_NR_mlockall || nr == MLA_NR_munlockall)
-			emit_range(&c, ret, 0, 0);
+		emit_range(&c, ret, 0, 0);
 		return 0;
 	}
 	if (nr == MLA_NR_munlock || nr == MLA_NR_munlockall)

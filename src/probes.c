@@ -183,6 +183,8 @@ static void plan_portable(struct probes *p, const struct probes_opts *o,
 		if (!strcmp(pr->prog, "mmap_lock_released")) {
 			int nargs = tp_btf_nargs(btf, "mmap_lock_released");
 
+			snprintf(pr->kind, sizeof(pr->kind), "tp_btf");
+
 			if (nargs < 0)
 				probe_off(pr,
 					  "no mmap_lock tracepoints (Linux < 5.15)"
@@ -277,6 +279,7 @@ static void configure(struct probes *p, const struct probes_opts *o)
 	struct memlockacct *s = p->skel;
 
 	s->rodata->filter_tree = o->filter_tree;
+	s->rodata->aggregate = o->aggregate;
 	s->rodata->filter_cgroup = o->cgroup_fd >= 0;
 	s->rodata->lazy_baseline = p->lazy_baseline;
 	s->rodata->tool_start_ns = p->start_ns;

@@ -38,6 +38,7 @@ struct probes_opts {
 	bool filter_tree;      /* events only for the tree map */
 	int cgroup_fd;	       /* -1, or a cgroup v2 directory */
 	unsigned int max_procs; /* size of the per-mm map; 0: default */
+	bool aggregate;	       /* no change events for mlock-only mms */
 };
 
 struct probes {

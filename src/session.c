@@ -114,6 +114,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
+	/*
+	 * Aggregate mode: this mm's mlock changes were not sent until now
+	 * (it gained another source, or was refused): its ranges from smaps,
+	 * before the model explains anything with them.
+	 */
+	if ((e.flags & MLA_F_UNSTREAMED) && e.mm_id &&
+	    (e.type == MLA_EV_CHANGE || e.type == MLA_EV_FAILURE)) {
+		struct mla_inst *inst = model_inst(s->model, e.mm_id);
+
+		if (inst && read_locked_ranges(inst, NULL))
+			model_ranges_lost(inst);
+	}
 	model_apply_event(s->model, &e);
 	record_put(&s->rec, MLA_REC_EVENT, &e, sizeof(e));
 	/* mlockall(MCL_CURRENT) locked every VMA: smaps says which */
@@ -343,6 +355,26 @@ static void harvest(struct session *s, bool final)
 		harvest_tree(s, final);
 }
 
+/*
+ * Aggregate mode sends no events for what only mlock holds: before a view
+ * shows double counting, read the ranges that moved from smaps (a process
+ * that has exited since keeps them unknown).
+ */
+static void refresh_ranges(struct session *s)
+{
+	struct mla_proc **pv;
+	size_t n = model_procs(s->model, &pv);
+
+	for (size_t i = 0; i < n; i++) {
+		struct mla_inst *inst = pv[i]->newest;
+
+		if (inst && (inst->flags & MLA_INST_RANGES_STALE) &&
+		    read_locked_ranges(inst, NULL))
+			model_ranges_lost(inst);
+	}
+	free(pv);
+}
+
 /* Compare each live process with the kernel's own VmLck and VmPin. */
 static int reconcile(struct session *s)
 {
@@ -555,6 +587,7 @@ static void print_summary(struct session *s)
 	struct run_stats rs;
 
 	stats_of(s, &rs);
+	refresh_ranges(s);
 	if (s->o->out.json) {
 		struct json_object *j =
 			report_json(s->model, &s->o->filter, &s->o->out, &rs);
@@ -578,6 +611,7 @@ static void prom_refresh(struct session *s)
 
 	if (!s->o->prom_path)
 		return;
+	refresh_ranges(s);
 	stats_of(s, &rs);
 	err = prom_write(s->o->prom_path, s->model, &s->o->filter, &s->o->out,
 			 &rs);
@@ -588,6 +622,7 @@ static void prom_refresh(struct session *s)
 
 static void top_refresh(struct session *s)
 {
+	refresh_ranges(s);
 	if (!s->o->no_clear)
 		fprintf(s->out, "\033[H\033[2J");
 	top_text(s->out, s->model, &s->o->filter, &s->o->out, s->o->sort,

@@ -58,6 +58,25 @@ static int after_exec(void)
 	return 0; /* exit holding 128 KiB */
 }
 
+/*
+ * For report's aggregate mode: mlock changes that it does not send (all
+ * but the first), whose ranges it must read from smaps; held until killed.
+ */
+static int hold(void)
+{
+	char *a = map_anon(1 * MIB, 0);
+
+	STEP("hold_mlock", "mlock", rc(mlock(a, 1 * MIB)));
+	STEP("hold_munlock", "mlock", rc(munlock(a + 256 * KIB, 512 * KIB)));
+	/* [0, 256 KiB) and [512 KiB, 1 MiB) */
+	step_note("\"unique_locked_kib\":768,\"mlock_and_vfio_kib\":0");
+	STEP("hold_mlock_again", "mlock", rc(mlock(a + 512 * KIB, 256 * KIB)));
+	printf("holding\n");
+	fflush(stdout);
+	pause(); /* until the test kills it */
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char *a, *b, *c, *target;
@@ -65,6 +84,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "--after-exec"))
 		return after_exec();
+	if (argc > 1 && !strcmp(argv[1], "--hold"))
+		return hold();
 
 	a = map_anon(1 * MIB, 0);
 	/* a reserved place for mremap to move to: MREMAP_FIXED replaces it */

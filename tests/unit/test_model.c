@@ -192,6 +192,37 @@ static void test_user_buckets_and_shares(void **state)
 	model_free(m);
 }
 
+/*
+ * Aggregate mode: mlock's changes 2 and 3 were not sent; VFIO's change 4
+ * says so (MLA_F_UNSTREAMED), and what locked_vm held before it is mlock's.
+ */
+static void test_unstreamed_mlock_caught_up(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e;
+	struct mla_proc *p;
+
+	e = change(5, MLA_LOCKED_VM, MLA_SRC_MLOCK, 256, 256, 1);
+	model_apply_event(m, &e);
+	/* unsent: +256 (512), -128 (384) */
+	e = change(5, MLA_LOCKED_VM, MLA_SRC_VFIO, 1024, 1408, 4);
+	e.flags = MLA_F_UNSTREAMED;
+	model_apply_event(m, &e);
+	p = the_proc(m);
+	assert_int_equal(proc_final(p, MLA_LOCKED_VM), 1408);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_MLOCK), 384);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_VFIO), 1024);
+	/* a refusal after more unsent mlock changes: 1408 -> 1664 */
+	e = (struct mla_event){ .type = MLA_EV_FAILURE, .mm_id = 5,
+				.tgid = TGID, .start_ns = START,
+				.counter = MLA_LOCKED_VM, .ret = -12,
+				.flags = MLA_F_UNSTREAMED };
+	e.other[MLA_LOCKED_VM] = 1664;
+	model_apply_event(m, &e);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_MLOCK), 640);
+	model_free(m);
+}
+
 static void test_failures_are_kept(void **state)
 {
 	struct mla_model *m = model_new();
@@ -299,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_exec_then_exit),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_user_buckets_and_shares),
+		cmocka_unit_test(test_unstreamed_mlock_caught_up),
 		cmocka_unit_test(test_failures_are_kept),
 		cmocka_unit_test(test_infer_preexisting),
 		cmocka_unit_test(test_reconcile_drift),
