@@ -23,6 +23,10 @@ start() {
 	memlockacct) "$tool" report --json -o /dev/null --ready-file "$work/ready" \
 			>/dev/null 2>&1 &
 		TRACER=$!; wait_for "$work/ready" ;;
+	# every change streamed and printed (report aggregates in the kernel)
+	trace) "$tool" trace -o /dev/null --ready-file "$work/ready" \
+			>/dev/null 2>&1 &
+		TRACER=$!; wait_for "$work/ready" ;;
 	bpftrace) bpftrace "$top/bench/memlockacct.bt" >"$work/tracer.out" 2>&1 &
 		TRACER=$!; wait_for "$work/tracer.out" "^ready" ;;
 	esac

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The benchmarks. Each workload runs, in one invocation, under (a) no
 # tracing, (b) the floor (the same hooks, empty programs), (c) memlockacct
-# and (d) the equivalent bpftrace script, in rotation, REPS times; the
+# report (aggregating in the kernel), (c2) memlockacct trace (every change
+# streamed) and (d) the equivalent bpftrace script, in rotation, REPS times; the
 # table gives median ns/op with min-max, the cost each adds over (a), and
 # the ratios the targets are set on. Then the burst, frontend and map
 # memory figures. Raw results go to bench/results.json.
@@ -28,7 +29,7 @@ results=$work/results.jsonl
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
 
-configs=(none floor memlockacct bpftrace)
+configs=(none floor memlockacct trace bpftrace)
 for ((r = 1; r <= reps; r++)); do
 	for c in "${configs[@]}"; do
 		start "$c" || { echo "cannot start $c" >&2; exit 1; }
@@ -75,17 +76,18 @@ out = {"workloads": {}}
 print(f"{'workload':<8} {'config':<12} {'ns/op median':>13} {'min-max':>17} {'added ns':>9}")
 for w in ("mlock", "churn"):
     med = {}
-    for c in ("none", "floor", "memlockacct", "bpftrace"):
+    for c in ("none", "floor", "memlockacct", "trace", "bpftrace"):
         v = [r["ns_per_op"] for r in rows if r["workload"] == w and r["config"] == c]
         med[c] = statistics.median(v)
         out["workloads"].setdefault(w, {})[c] = {"median": med[c], "min": min(v), "max": max(v), "reps": len(v)}
-    for c in ("none", "floor", "memlockacct", "bpftrace"):
+    for c in ("none", "floor", "memlockacct", "trace", "bpftrace"):
         s = out["workloads"][w][c]
         print(f"{w:<8} {c:<12} {s['median']:13.1f} {s['min']:8.1f}-{s['max']:<8.1f} {med[c]-med['none']:9.1f}")
     add = {c: med[c] - med["none"] for c in med}
     r = out["workloads"][w]["ratios"] = {
         "tool_over_floor_added": add["memlockacct"] / add["floor"] if add["floor"] > 0 else None,
         "tool_over_bpftrace_added": add["memlockacct"] / add["bpftrace"] if add["bpftrace"] > 0 else None,
+        "trace_over_floor_added": add["trace"] / add["floor"] if add["floor"] > 0 else None,
         "tool_slowdown_pct": 100 * add["memlockacct"] / med["none"],
         "floor_slowdown_pct": 100 * add["floor"] / med["none"],
         "bpftrace_slowdown_pct": 100 * add["bpftrace"] / med["none"],
@@ -94,7 +96,8 @@ for w in ("mlock", "churn"):
     print(f"  {w}: memlockacct adds {fx(r['tool_over_floor_added'])} the floor's cost, "
           f"{fx(r['tool_over_bpftrace_added'])} bpftrace's; slowdown "
           f"{r['tool_slowdown_pct']:.1f}% (floor {r['floor_slowdown_pct']:.1f}%, "
-          f"bpftrace {r['bpftrace_slowdown_pct']:.1f}%)")
+          f"bpftrace {r['bpftrace_slowdown_pct']:.1f}%); trace (every change "
+          f"streamed) adds {fx(r['trace_over_floor_added'])} the floor's")
 b = json.load(open(os.path.join(work, "burst.json")))
 bw = [json.loads(l) for l in open(os.path.join(work, "burst.out")) if l.startswith("{")][0]
 p = [x for x in b["processes"] if x["locked_vm"]["peak_kib"]][0]

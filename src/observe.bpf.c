@@ -223,7 +223,8 @@ static __always_inline void account(struct mla_mm_stat *st,
  * (for a process whose only charges are to its user's buckets).
  */
 static __always_inline struct mla_mm_stat *
-observe_mm_entry(struct mm_struct *mm, const struct mla_cause *c, bool create)
+observe_mm_entry(struct mm_struct *mm, const struct mla_cause *c, bool create,
+		 const struct mla_released *r)
 {
 	__u64 key = (__u64)mm;
 	__u64 locked, pinned;
@@ -231,9 +232,9 @@ observe_mm_entry(struct mm_struct *mm, const struct mla_cause *c, bool create)
 
 	if (!mm)
 		return NULL;
-	if (c->has_vals) {
-		locked = c->vals[MLA_LOCKED_VM];
-		pinned = c->vals[MLA_PINNED_VM];
+	if (r) { /* read already */
+		locked = r->locked;
+		pinned = r->pinned;
 	} else {
 		locked = mm_locked_vm(mm);
 		pinned = mm_pinned_vm(mm);
@@ -263,22 +264,19 @@ int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create)
 {
 	if (!c)
 		return 0;
-	observe_mm_entry((struct mm_struct *)mm, c, create);
+	observe_mm_entry((struct mm_struct *)mm, c, create, NULL);
 	return 0;
 }
 
-int mla_observe_released(struct mla_cause *c)
+int mla_observe_released(const struct mla_released *r)
 {
-	__u64 mm;
+	struct mla_cause c;
 
-	if (!c)
+	if (!r || (!r->locked && !r->pinned && !hint_maybe_tracked(r->mm)))
 		return 0;
-	mm = c->mm;
-	if (!c->vals[MLA_LOCKED_VM] && !c->vals[MLA_PINNED_VM] &&
-	    !hint_maybe_tracked(mm))
-		return 0;
-	cause_from_current(c, (struct mm_struct *)mm);
-	observe_mm_entry((struct mm_struct *)mm, c, false);
+	__builtin_memset(&c, 0, sizeof(c));
+	cause_from_current(&c, (struct mm_struct *)r->mm);
+	observe_mm_entry((struct mm_struct *)r->mm, &c, false, r);
 	return 0;
 }
 

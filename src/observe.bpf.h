@@ -22,17 +22,25 @@ struct mla_cause {
 	__u8 kind;   /* enum mla_cause_kind */
 	__u8 source; /* valid when has_source */
 	__u8 has_source;
-	__u8 has_vals; /* vals[] holds the counters, read by the caller */
-	__u32 nr;
-	__u32 flags;
 	/* args[] not read yet: an event reads them from current's registers */
 	__u8 args_lazy;
+	__u32 nr;
+	__u32 flags;
 	__u64 cmd;
 	__u64 args[4];
 	__u64 ctx[3];
 	__u64 obj; /* struct vfio_dma * (precise) or the container's file */
-	__u64 vals[MLA_NR_MM_COUNTERS];
-	__u64 mm; /* mla_observe_released(): the mm, as a plain number */
+};
+
+/*
+ * An mmap write lock being released: the mm, passed in memory because a
+ * BTF pointer cannot be hashed (in memory it is a plain number), and its
+ * counters, read with plain loads. The cause is only worked out if needed.
+ */
+struct mla_released {
+	__u64 mm;
+	__u64 locked;
+	__u64 pinned;
 };
 
 /*
@@ -330,13 +338,8 @@ int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create);
 int mla_observe_user(__u64 task, const struct mla_cause *c);
 int mla_emit_failure(const struct mla_cause *c,
 			     const struct mla_refusal *r);
-/*
- * The mmap write lock of @c->mm is being released, @c->vals are its
- * counters: observe it if it holds or held anything. @c is zeroed but for
- * those; the mm passes as a number in memory, since a BTF pointer cannot
- * be hashed.
- */
-int mla_observe_released(struct mla_cause *c);
+/* Observe an mm whose mmap write lock is released, if it holds or held any. */
+int mla_observe_released(const struct mla_released *r);
 
 static __always_inline void observe_mm(struct mm_struct *mm,
 				       const struct mla_cause *c, bool create)

@@ -40,11 +40,32 @@ static __always_inline struct mm_struct *current_mm(void)
 	return BPF_CORE_READ(task, mm);
 }
 
-/* Does current's mm hold, or may it gain, anything we track? */
-static __always_inline bool mm_interesting(struct mm_struct *mm)
+/*
+ * current's mm as a BTF pointer: plain loads, for the tests that every
+ * process pays on its mmap, munmap, mremap and brk.
+ */
+static __always_inline struct mm_struct *current_mm_btf(void)
 {
-	return mm && (mm_locked_vm(mm) || mm_pinned_vm(mm) ||
-		      hint_maybe_tracked((__u64)mm));
+	return bpf_get_current_task_btf()->mm;
+}
+
+static __always_inline bool current_def_locked(void)
+{
+	struct mm_struct *mm = current_mm_btf();
+
+	return mm && (mm->def_flags & MLA_VM_LOCKED);
+}
+
+/* Does current's mm hold, or may it gain, anything we track? */
+static __always_inline bool mm_interesting(void)
+{
+	struct mm_struct *mm = current_mm_btf();
+
+	if (!mm)
+		return false;
+	if (mm->locked_vm || mm->pinned_vm.counter)
+		return true;
+	return hint_maybe_tracked((__u64)current_mm());
 }
 
 /* The struct file behind current's @fd: the identity of a container. */
@@ -124,14 +145,13 @@ static __always_inline void syscall_failure(const struct mla_cause *c, long ret,
  */
 static __always_inline int mmap_write_released(struct mm_struct *mm)
 {
-	struct mla_cause c;
+	struct mla_released r = {
+		.mm = (__u64)mm,
+		.locked = mm->locked_vm,
+		.pinned = mm->pinned_vm.counter,
+	};
 
-	__builtin_memset(&c, 0, sizeof(c));
-	c.vals[MLA_LOCKED_VM] = mm->locked_vm;
-	c.vals[MLA_PINNED_VM] = mm->pinned_vm.counter;
-	c.has_vals = 1;
-	c.mm = (__u64)mm;
-	return mla_observe_released(&c);
+	return mla_observe_released(&r);
 }
 
 SEC("tp_btf/mmap_lock_released")
@@ -296,16 +316,17 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	struct mm_struct *mm = current_mm();
-	__u64 flags = BPF_CORE_READ(regs, r10);
-	long fd = BPF_CORE_READ(regs, r8);
+	__u64 flags = regs->r10;
+	long fd = regs->r8;
 	long ret = ctx->ret;
-	bool locked = (flags & MLA_MAP_LOCKED) || mm_def_locked(mm);
+	bool locked = (flags & MLA_MAP_LOCKED) || current_def_locked();
 	bool shared_file = (flags & MLA_MAP_SHARED) && fd >= 0;
+	struct mm_struct *mm;
 	struct mla_cause c;
 
 	if (!locked && !shared_file)
 		return 0;
+	mm = current_mm();
 	cause_syscall(&c, MLA_NR_mmap);
 	if (ret < 0 && ret > -4096) {
 		if (locked && (ret == -MLA_EAGAIN || ret == -MLA_EPERM))
@@ -330,11 +351,12 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_munmap")
 int sys_exit_munmap(struct trace_event_raw_sys_exit *ctx)
 {
-	struct mm_struct *mm = current_mm();
+	struct mm_struct *mm;
 	struct mla_cause c;
 
-	if (!mm_interesting(mm))
+	if (!mm_interesting())
 		return 0;
+	mm = current_mm();
 	cause_syscall(&c, MLA_NR_munmap);
 	observe_mm(mm, &c, false);
 	observe_user(&c);
@@ -345,12 +367,13 @@ int sys_exit_munmap(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_mremap")
 int sys_exit_mremap(struct trace_event_raw_sys_exit *ctx)
 {
-	struct mm_struct *mm = current_mm();
+	struct mm_struct *mm;
 	long ret = ctx->ret;
 	struct mla_cause c;
 
-	if (!mm_interesting(mm) && !mm_def_locked(mm))
+	if (!mm_interesting() && !current_def_locked())
 		return 0;
+	mm = current_mm();
 	cause_syscall(&c, MLA_NR_mremap);
 	observe_mm(mm, &c, false);
 	if (ret < 0 && ret > -4096) {
@@ -368,12 +391,13 @@ int sys_exit_mremap(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_brk")
 int sys_exit_brk(struct trace_event_raw_sys_exit *ctx)
 {
-	struct mm_struct *mm = current_mm();
+	struct mm_struct *mm;
 	unsigned long ret = ctx->ret;
 	struct mla_cause c;
 
-	if (!mm || !mm_def_locked(mm))
+	if (!current_def_locked())
 		return 0;
+	mm = current_mm();
 	cause_syscall(&c, MLA_NR_brk);
 	observe_mm(mm, &c, false);
 	/* a refused brk returns the old break, with no errno */
@@ -491,7 +515,7 @@ int sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	__u64 cmd = BPF_CORE_READ(regs, si);
+	__u64 cmd = regs->si;
 	__u8 src = ioctl_source(cmd);
 	struct mm_struct *mm;
 	struct mla_cause c;

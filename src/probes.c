@@ -684,6 +684,25 @@ static int verify_print(enum libbpf_print_level level, const char *fmt,
 	return vsnprintf(verify_log + used, sizeof(verify_log) - used, fmt, ap);
 }
 
+/*
+ * A flavour of mmap_lock_released written for the other layout of its
+ * arguments: a tp_btf program is checked against this kernel's, so it
+ * cannot load here. Returns why, or NULL when it is this kernel's.
+ */
+static const char *other_flavour(const char *prog, int nargs)
+{
+	if (strncmp(prog, "mmap_lock_released", 18))
+		return NULL;
+	if (nargs < 0)
+		return " (no mmap_lock tracepoints in this kernel)";
+	if (nargs == 3 && !strcmp(prog, "mmap_lock_released"))
+		return " (for kernels since 6.10; this one passes the memcg path)";
+	if (nargs != 3 && strcmp(prog, "mmap_lock_released"))
+		return " (for kernels before 6.10, whose tracepoint passes the "
+		       "memcg path)";
+	return NULL;
+}
+
 int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
@@ -691,7 +710,8 @@ int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 	libbpf_print_fn_t old;
 	struct bpf_program *prog;
 	const char **names;
-	int n = 0, failed = 0;
+	struct btf *vmlinux;
+	int n = 0, failed = 0, nargs;
 
 	*refused = 0;
 	if (!skel)
@@ -703,11 +723,21 @@ int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 	memlockacct__destroy(skel);
 	if (!names)
 		return -1;
+	vmlinux = btf_path ? btf__parse(btf_path, NULL) :
+			     btf__load_vmlinux_btf();
+	nargs = vmlinux ? tp_btf_nargs(vmlinux, "mmap_lock_released") : -1;
+	btf__free(vmlinux);
 	old = libbpf_set_print(verify_print);
 	for (int i = 0; i < n; i++) {
-		const char *why = "";
+		const char *why = other_flavour(names[i], nargs);
 		int err;
 
+		if (why) {
+			fprintf(out, "n/a %s%s\n", names[i], why);
+			free((void *)names[i]);
+			continue;
+		}
+		why = "";
 		skel = memlockacct__open_opts(&oo);
 		if (!skel)
 			break;

@@ -257,11 +257,18 @@ def check_features(c, block, label, logdir):
 def check_verify(c, block):
     if not c.check("verifier: every program loads", block, "no output"):
         return
+    flavours = []
     for line in block.get("out", []):
         fields = line.split()
         if len(fields) >= 2 and fields[0] in ("loaded", "REFUSED"):
             c.check(f"verifier: {fields[1]} loads", fields[0] == "loaded",
                     line)
+        # tp_btf: only the flavour for this kernel's layout can load ("n/a")
+        if len(fields) >= 2 and fields[1].startswith("mmap_lock_released") \
+                and fields[0] != "n/a":
+            flavours.append(fields[1])
+    c.equal("verifier: one mmap_lock_released flavour is this kernel's",
+            "flavours", len(flavours), 1)
 
 
 def main():
