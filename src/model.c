@@ -516,8 +516,10 @@ static void apply_range(struct mla_model *m, const struct mla_event *e)
 			inst->flags |= MLA_INST_RANGES_STALE; /* every VMA */
 		break;
 	case MLA_NR_munlockall:
-		if (!e->ret)
+		if (!e->ret) {
 			rangeset_clear(inst->locked);
+			inst->flags &= ~MLA_INST_RANGES_STALE; /* none, for sure */
+		}
 		break;
 	case MLA_NR_mmap:
 		if ((e->args[3] & MLA_MAP_LOCKED) ||

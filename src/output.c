@@ -601,7 +601,8 @@ struct json_object *report_json(struct mla_model *m, const struct proc_filter *f
 	jadd(root, "page_size", jint(o->page_size));
 	jadd(root, "duration_s", json_object_new_double(s->duration_ns / 1e9));
 	jadd(root, "lost_events", jint(s->lost_events));
-	jadd(root, "events", jint(s->events)); /* changes observed */
+	/* change events sent (top and report send none for mlock-only mms) */
+	jadd(root, "events", jint(s->events));
 	jadd(dropped, "mms", jint(s->dropped_mms));
 	jadd(dropped, "exited_mms", jint(s->dropped_dead));
 	jadd(dropped, "users", jint(s->dropped_users));
