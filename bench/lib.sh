@@ -24,7 +24,7 @@ start() {
 			>/dev/null 2>&1 &
 		TRACER=$!; wait_for "$work/ready" ;;
 	# every change streamed and printed (report aggregates in the kernel)
-	trace) "$tool" trace -o /dev/null --ready-file "$work/ready" \
+	trace) "$tool" trace --ready-file "$work/ready" \
 			>/dev/null 2>&1 &
 		TRACER=$!; wait_for "$work/ready" ;;
 	bpftrace) bpftrace "$top/bench/memlockacct.bt" >"$work/tracer.out" 2>&1 &
