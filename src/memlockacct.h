@@ -89,8 +89,9 @@ enum mla_event_type {
 #define MLA_F_HAS_LIMIT (1u << 6)    /* limit_cur/max are the owner's */
 /*
  * Aggregate mode (top, report): changes of this mm before this event were
- * not streamed. Until it, every page of its locked_vm was mlock's and its
- * pinned_vm was 0; its VM_LOCKED ranges must be read from smaps.
+ * not sent. Each was mlock's, to locked_vm, while nothing but mlock (and
+ * what predates the tool) held its locked_vm and pinned_vm was 0; its
+ * VM_LOCKED ranges must be read from smaps.
  */
 #define MLA_F_UNSTREAMED (1u << 7)
 

@@ -164,17 +164,19 @@ static __always_inline bool resync_wait(const struct mla_cause *c, int i,
 }
 
 /*
- * Aggregate mode: is every page of this mm's locked_vm mlock's, and its
- * pinned_vm empty? Then its changes need no event: the map holds the
- * totals, and its VM_LOCKED ranges (what double counting needs) are in
- * smaps. This is the hot path of a process that mlocks in a loop.
+ * Aggregate mode: is every page of this mm's locked_vm mlock's (or held
+ * before we started, which smaps splits the same way), and its pinned_vm
+ * empty? Then its mlock changes need no event: the map holds the totals,
+ * and its VM_LOCKED ranges (what double counting needs) are in smaps.
+ * This is the hot path of a process that mlocks in a loop.
  */
 static __always_inline bool mlock_only(const struct mla_mm_stat *st)
 {
 	if (st->seen[MLA_PINNED_VM])
 		return false;
 	for (int i = 0; i < MLA_NR_SOURCES; i++)
-		if (i != MLA_SRC_MLOCK && st->by_src[MLA_LOCKED_VM][i])
+		if (i != MLA_SRC_MLOCK && i != MLA_SRC_PREEXISTING &&
+		    st->by_src[MLA_LOCKED_VM][i])
 			return false;
 	return true;
 }
@@ -208,7 +210,8 @@ static __always_inline void account(struct mla_mm_stat *st,
 		st->peak[counter] = value;
 	seq = __sync_fetch_and_add(&st->seq, 1) + 1;
 	/* the first change is sent: it names the process and its limit */
-	if (aggregate && seq > 1 && c->kind != MLA_CAUSE_RESYNC &&
+	if (aggregate && seq > 1 && counter == MLA_LOCKED_VM &&
+	    src == MLA_SRC_MLOCK && c->kind != MLA_CAUSE_RESYNC &&
 	    mlock_only(st)) {
 		if (!(st->flags & MLA_MM_UNSTREAMED))
 			__sync_fetch_and_or(&st->flags, MLA_MM_UNSTREAMED);

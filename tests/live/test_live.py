@@ -115,6 +115,15 @@ def check_aggregate(c, tool, bindir):
     its figures come from the maps, its ranges from smaps, and a refusal is
     still explained exactly."""
     test = "report (aggregate mode): memlockacct report"
+    hold = os.path.join(bindir, "workload")
+    # one holder from before the tool (its mm is seeded), one from after
+    early = subprocess.Popen([hold, "--hold", "--wait"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    held_early = []
+    for line in early.stdout:
+        if line.startswith("waiting"):
+            break
+        held_early.append(line)
     with tempfile.TemporaryDirectory() as d:
         out, ready = os.path.join(d, "report.json"), os.path.join(d, "ready")
         rep = subprocess.Popen([tool, "report", "--json", "-o", out,
@@ -129,9 +138,14 @@ def check_aggregate(c, tool, bindir):
                 time.sleep(0.1)
             if not c.check(test, os.path.exists(ready), "never ready"):
                 return
-            holder = subprocess.Popen(
-                [os.path.join(bindir, "workload"), "--hold"],
-                stdout=subprocess.PIPE, text=True)
+            early.stdin.write("go\n")
+            early.stdin.flush()
+            for line in early.stdout:
+                if line.startswith("holding"):
+                    break
+                held_early.append(line)
+            holder = subprocess.Popen([hold, "--hold"],
+                                      stdout=subprocess.PIPE, text=True)
             held = []
             for line in holder.stdout:
                 if line.startswith("holding"):
@@ -145,9 +159,10 @@ def check_aggregate(c, tool, bindir):
             rep.send_signal(signal.SIGINT)
             _, err = rep.communicate(timeout=60)
         finally:
-            if holder:
-                holder.kill()
-                holder.wait()
+            for h in (holder, early):
+                if h:
+                    h.kill()
+                    h.wait()
             if rep.poll() is None:
                 rep.kill()
                 rep.wait()
@@ -156,10 +171,10 @@ def check_aggregate(c, tool, bindir):
             return
         with open(out) as f:
             summary = json.load(f)
-    steps = mla_check.load_steps("".join(held))
+    steps = mla_check.load_steps("".join(held) + "".join(held_early))
     refusals = mla_check.load_steps(runs[1].stdout)
     steps_all = steps + mla_check.load_steps(runs[0].stdout) + refusals
-    c.check(test, len(steps) == 3 and all(r.returncode == 0 for r in runs),
+    c.check(test, len(steps) == 6 and all(r.returncode == 0 for r in runs),
             "a scenario failed")
     sc = mla_check.Checks(f"{c.prefix}report (aggregate mode): ")
     mla_check.check_summary(sc, summary)

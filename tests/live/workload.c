@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <sys/syscall.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 
 #include "../lib/scenario.h"
@@ -61,12 +62,21 @@ static int after_exec(void)
 /*
  * For report's aggregate mode: mlock changes that it does not send (all
  * but the first), whose ranges it must read from smaps; held until killed.
+ * @wait: after the first step, wait for a line on stdin (a process that
+ * held memory before the tool started, and changes it after).
  */
-static int hold(void)
+static int hold(bool wait)
 {
 	char *a = map_anon(1 * MIB, 0);
+	char line[16];
 
 	STEP("hold_mlock", "mlock", rc(mlock(a, 1 * MIB)));
+	if (wait) {
+		printf("waiting\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			return 2;
+	}
 	STEP("hold_munlock", "mlock", rc(munlock(a + 256 * KIB, 512 * KIB)));
 	/* [0, 256 KiB) and [512 KiB, 1 MiB) */
 	step_note("\"unique_locked_kib\":768,\"mlock_and_vfio_kib\":0");
@@ -85,7 +95,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--after-exec"))
 		return after_exec();
 	if (argc > 1 && !strcmp(argv[1], "--hold"))
-		return hold();
+		return hold(argc > 2 && !strcmp(argv[2], "--wait"));
 
 	a = map_anon(1 * MIB, 0);
 	/* a reserved place for mremap to move to: MREMAP_FIXED replaces it */
