@@ -22,7 +22,13 @@ $(BENCH_OUT)/workload: bench/workload.c | $(BENCH_OUT)
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) -O2 -Wall $< -o $@ -lpthread
 
-bench-programs: $(BIN) $(BENCH_OUT)/floor $(BENCH_OUT)/workload test-programs
+# static: it runs in the test VM too (bench/vm-vfio.sh)
+$(BENCH_OUT)/progstats: bench/progstats.c | $(BENCH_OUT)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) -static -O2 -Wall $< -o $@
+
+bench-programs: $(BIN) $(BENCH_OUT)/floor $(BENCH_OUT)/workload \
+		$(BENCH_OUT)/progstats test-programs
 
 bench: bench-programs static
 	bench/run.sh

@@ -97,7 +97,10 @@ MLA_DECL struct {
 /*
  * Precise tier: what the current task is doing inside the kernel. Probes
  * nest (vfio_pin_pages_remote -> vfio_lock_acct -> __account_locked_vm), so
- * each keeps its own saved arguments here.
+ * each keeps its own saved arguments here. An entry with depth 0 is idle:
+ * it stays for the task's next call (a VFIO map makes one call per 2-8 MiB,
+ * and an insert and a delete each time cost more than its probes' work);
+ * the LRU drops the entries of tasks gone.
  */
 struct mla_kctx {
 	__u64 mm;	/* the mm being charged (VFIO: dma->mm) */
@@ -116,11 +119,12 @@ struct mla_kctx {
 	__u8 failed;	 /* a refusal was already reported in this call */
 	__u8 acct_inc;
 	__u8 acct_bypass;
-	__u8 pad[3];
+	__u8 observed;	 /* the inner __account_locked_vm probe saw the charge */
+	__u8 pad[2];
 };
 
 MLA_DECL struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MLA_MAX_TASKS);
 	__type(key, __u32);
 	__type(value, struct mla_kctx);

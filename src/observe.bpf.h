@@ -184,7 +184,7 @@ static __always_inline bool cause_kctx(struct mla_cause *c)
 	if (!precise)
 		return false;
 	k = bpf_map_lookup_elem(&kctx, &tid);
-	if (!k)
+	if (!k || !k->depth) /* idle: see struct mla_kctx */
 		return false;
 	c->kind = MLA_CAUSE_KFUNC;
 	c->nr = k->kfunc;

@@ -42,15 +42,19 @@ static __always_inline struct mla_kctx *kctx_enter(__u32 kfunc, __u8 source)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct mla_kctx *k = bpf_map_lookup_elem(&kctx, &tid);
-	struct mla_kctx fresh = {};
 
 	if (!k) {
-		fresh.kfunc = kfunc;
-		fresh.source = source;
-		bpf_map_update_elem(&kctx, &tid, &fresh, BPF_ANY);
+		struct mla_kctx fresh = {};
+
+		bpf_map_update_elem(&kctx, &tid, &fresh, BPF_NOEXIST);
 		k = bpf_map_lookup_elem(&kctx, &tid);
 		if (!k)
 			return NULL;
+	}
+	if (!k->depth) { /* the outermost probe: start afresh */
+		__builtin_memset(k, 0, sizeof(*k));
+		k->kfunc = kfunc;
+		k->source = source;
 	} else if (k->source == MLA_SRC_OTHER) {
 		/* an inner probe that knows better names the source */
 		k->source = source;
@@ -62,19 +66,15 @@ static __always_inline struct mla_kctx *kctx_enter(__u32 kfunc, __u8 source)
 static __always_inline struct mla_kctx *kctx_get(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mla_kctx *k = bpf_map_lookup_elem(&kctx, &tid);
 
-	return bpf_map_lookup_elem(&kctx, &tid);
+	return k && k->depth ? k : NULL;
 }
 
 static __always_inline void kctx_leave(struct mla_kctx *k)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	if (k && k->depth > 1) {
+	if (k && k->depth)
 		k->depth--;
-		return;
-	}
-	bpf_map_delete_elem(&kctx, &tid);
 }
 
 static __always_inline void kctx_cause(struct mla_cause *c,
@@ -175,6 +175,22 @@ static __always_inline void account_done(struct mla_kctx *k,
 	if (bypass)
 		c.flags |= MLA_F_LOCK_CAP;
 	observe_mm(mm, &c, false);
+	k->observed = 1;
+}
+
+/*
+ * The return probes of vfio_lock_acct and mm_lock_acct observe the mm only
+ * when no __account_locked_vm probe inside them did (it is static inline,
+ * or its probe did not attach): one observation per VFIO batch, not three.
+ */
+static __always_inline void observe_unless_seen(struct mla_kctx *k)
+{
+	struct mla_cause c;
+
+	if (k->observed || !k->mm)
+		return;
+	kctx_cause(&c, k);
+	observe_mm((struct mm_struct *)k->mm, &c, false);
 }
 
 SEC("fexit/__account_locked_vm")
@@ -270,6 +286,9 @@ static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr)
 	/* module BTF missing: no layout, the inner probe still has the mm */
 	if (!bpf_core_type_exists(struct vfio_dma___mla) || !dma)
 		return;
+	/* vfio_lock_acct inside vfio_pin_pages_remote: the same dma */
+	if (k->dma == (__u64)dma)
+		return;
 	k->dma = (__u64)dma;
 	k->ctx[0] = BPF_CORE_READ(dma, iova);
 	k->ctx[1] = BPF_CORE_READ(dma, vaddr);
@@ -293,6 +312,7 @@ int BPF_KPROBE(kprobe_vfio_lock_acct, void *dma, long npage, bool async)
 		return 0;
 	k->kfunc = MLA_KF_VFIO_LOCK_ACCT;
 	k->source = MLA_SRC_VFIO;
+	k->observed = 0;
 	if (async)
 		k->flags |= MLA_F_ASYNC;
 	vfio_dma_ctx(k, dma);
@@ -303,13 +323,10 @@ SEC("kretprobe")
 int BPF_KRETPROBE(kretprobe_vfio_lock_acct, int ret)
 {
 	struct mla_kctx *k = kctx_get();
-	struct mla_cause c;
 
 	if (!k)
 		return 0;
-	kctx_cause(&c, k);
-	if (k->mm)
-		observe_mm((struct mm_struct *)k->mm, &c, false);
+	observe_unless_seen(k);
 	kctx_leave(k);
 	return 0;
 }
@@ -325,6 +342,7 @@ int BPF_KPROBE(kprobe_mm_lock_acct, struct task_struct *task,
 		return 0;
 	k->source = MLA_SRC_VFIO;
 	k->mm = (__u64)mm;
+	k->observed = 0;
 	if (lock_cap)
 		k->flags |= MLA_F_LOCK_CAP;
 	return 0;
@@ -334,12 +352,10 @@ SEC("kretprobe/mm_lock_acct")
 int BPF_KRETPROBE(kretprobe_mm_lock_acct, int ret)
 {
 	struct mla_kctx *k = kctx_get();
-	struct mla_cause c;
 
 	if (!k)
 		return 0;
-	kctx_cause(&c, k);
-	observe_mm((struct mm_struct *)k->mm, &c, false);
+	observe_unless_seen(k);
 	kctx_leave(k);
 	return 0;
 }

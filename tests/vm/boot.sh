@@ -40,6 +40,12 @@ qemu_command() {
 		# two edu devices: two IOMMU groups, so two VFIO containers
 		-device edu -device edu)
 	if [[ -n ${MLA_VM_QEMU_CPU:-} ]]; then QEMU+=(-cpu "$MLA_VM_QEMU_CPU"); fi
+	# e.g. "-icount shift=0" (bench/vm-vfio.sh): guest time counts instructions
+	if [[ -n ${MLA_VM_QEMU_ARGS:-} ]]; then
+		local extra
+		read -ra extra <<<"$MLA_VM_QEMU_ARGS"
+		QEMU+=("${extra[@]}")
+	fi
 }
 
 # CRs and the firmware's terminal control sequences out of the log.
