@@ -145,14 +145,17 @@ deps-test: deps
 
 # ---- style -----------------------------------------------------------------
 
-FORMAT_SRCS := $(wildcard src/*.c src/*.h tests/*.c tests/unit/*.c)
+# Only what changed since HEAD (see .clang-format); FORMAT_BASE=REV for more.
+FORMAT_BASE ?= HEAD
 format:
-	clang-format -i $(FORMAT_SRCS)
+	git clang-format --force --style=file --extensions c,h $(FORMAT_BASE) -- src tests/unit tests/live tests/vm/scenarios bench
 
 lint: $(SKEL)
 	clang-tidy $(LIB_SRCS) src/main.c -- $(CFLAGS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--suppress=missingIncludeSystem -I src -I $(OUTPUT) src/*.c
+		--suppress=missingIncludeSystem \
+		--include=/usr/include/bpf/libbpf.h -I src -I $(OUTPUT) \
+		$(LIB_SRCS) src/main.c
 
 clean:
 	rm -rf .output .output-san memlockacct

@@ -644,7 +644,8 @@ int main(int argc, char **argv)
 
 	argp_err_exit_status = 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argp_parse(&main_argp, argc, argv, flags, NULL, NULL))
+	if (argp_parse(&main_argp, argc, argv, flags, NULL, NULL) ||
+	    !cli.command)
 		cli_error(NULL, "invalid command line");
 	idx = cli.command_next;
 	for (unsigned int i = 0; i < sizeof(commands) / sizeof(commands[0]);

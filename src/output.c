@@ -1090,7 +1090,8 @@ void top_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 			shown[k++] = pv[i];
 	sort_key = !sort || !strcmp(sort, "locked") ? 0 :
 		   !strcmp(sort, "pinned") ? 1 : 2;
-	qsort(shown, k, sizeof(*shown), cmp_procs);
+	if (k) /* shown may be NULL (out of memory) */
+		qsort(shown, k, sizeof(*shown), cmp_procs);
 	for (size_t i = 0; i < k && (rows <= 0 || (int)i < rows); i++)
 		table_row(out, shown[i], o);
 	if (!k)

@@ -18,7 +18,7 @@
 #include "memlockacct.h"
 
 #define MLA_RECORD_MAGIC "MLAREC\r\n"
-#define MLA_RECORD_VERSION 1
+#define MLA_RECORD_VERSION 1U
 
 /*
  * A recording holds the events as they came, the map snapshots, and at the
