@@ -216,7 +216,13 @@ static void failure_context(struct mla_model *m, struct mla_failure *f)
 	bool known, cap;
 
 	if (e->counter < MLA_NR_MM_COUNTERS && cur) {
-		for (int s = 0; s < MLA_NR_SOURCES; s++)
+		/*
+		 * e->value is the counter at the refusal. A map snapshot taken
+		 * after it (the ring drained, then the refusal and the next
+		 * charge, then the snapshot) already holds what came later: a
+		 * refusal of a process that held nothing is told as such.
+		 */
+		for (int s = 0; s < MLA_NR_SOURCES && e->value; s++)
 			f->sources[s] = proc_source(p, e->counter, s);
 		if (proc_overlap(p, &fig, &known, &cap))
 			f->twice = fig.mlock_vfio + fig.vfio_vfio +

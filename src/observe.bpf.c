@@ -226,25 +226,10 @@ static __always_inline void account(struct mla_mm_stat *st,
  * (for a process whose only charges are to its user's buckets).
  */
 static __always_inline struct mla_mm_stat *
-observe_mm_entry(struct mm_struct *mm, const struct mla_cause *c, bool create,
-		 const struct mla_released *r)
+observe_counts(struct mm_struct *mm, struct mla_mm_stat *st,
+	       const struct mla_cause *c, bool create, __u64 locked,
+	       __u64 pinned)
 {
-	__u64 key = (__u64)mm;
-	__u64 locked, pinned;
-	struct mla_mm_stat *st;
-
-	if (!mm)
-		return NULL;
-	if (r) { /* read already */
-		locked = r->locked;
-		pinned = r->pinned;
-	} else {
-		locked = mm_locked_vm(mm);
-		pinned = mm_pinned_vm(mm);
-	}
-	if (!locked && !pinned && !create && !hint_maybe_tracked(key))
-		return NULL;
-	st = bpf_map_lookup_elem(&mms, &key);
 	if (!st) {
 		if (!locked && !pinned && !create)
 			return NULL;
@@ -263,23 +248,54 @@ observe_mm_entry(struct mm_struct *mm, const struct mla_cause *c, bool create,
 	return st;
 }
 
+static __always_inline struct mla_mm_stat *
+observe_mm_entry(struct mm_struct *mm, const struct mla_cause *c, bool create)
+{
+	__u64 key = (__u64)mm;
+	__u64 locked, pinned;
+
+	if (!mm)
+		return NULL;
+	locked = mm_locked_vm(mm);
+	pinned = mm_pinned_vm(mm);
+	if (!locked && !pinned && !create && !hint_maybe_tracked(key))
+		return NULL;
+	return observe_counts(mm, bpf_map_lookup_elem(&mms, &key), c, create,
+			      locked, pinned);
+}
+
 int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create)
 {
 	if (!c)
 		return 0;
-	observe_mm_entry((struct mm_struct *)mm, c, create, NULL);
+	observe_mm_entry((struct mm_struct *)mm, c, create);
 	return 0;
 }
 
+/*
+ * Most write-lock releases of a tracked mm change nothing (an mmap of
+ * unlocked memory; a VFIO batch the precise tier has seen already): the
+ * cause is worked out only when a counter moved.
+ */
 int mla_observe_released(const struct mla_released *r)
 {
+	const __u32 pending = MLA_PENDING(MLA_LOCKED_VM) |
+			      MLA_PENDING(MLA_PINNED_VM);
+	struct mla_mm_stat *st;
 	struct mla_cause c;
+	__u64 key;
 
 	if (!r || (!r->locked && !r->pinned && !hint_maybe_tracked(r->mm)))
 		return 0;
+	key = r->mm;
+	st = bpf_map_lookup_elem(&mms, &key);
+	if (st && st->seen[MLA_LOCKED_VM] == r->locked &&
+	    st->seen[MLA_PINNED_VM] == r->pinned && !(st->flags & pending))
+		return 0;
 	__builtin_memset(&c, 0, sizeof(c));
 	cause_from_current(&c, (struct mm_struct *)r->mm);
-	observe_mm_entry((struct mm_struct *)r->mm, &c, false, r);
+	observe_counts((struct mm_struct *)r->mm, st, &c, false, r->locked,
+		       r->pinned);
 	return 0;
 }
 

@@ -238,6 +238,30 @@ static void test_failures_are_kept(void **state)
 	model_free(m);
 }
 
+/* A snapshot newer than the refusal does not lend it what came after. */
+static void test_failure_sources_at_refusal(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_mm_stat st = {
+		.id = 9, .tgid = TGID, .start_ns = START, .seq = 1,
+		.seen = { 4, 0 },
+	};
+	struct mla_event e = { .type = MLA_EV_FAILURE, .tgid = TGID,
+			       .start_ns = START, .ret = -1, .request = 4,
+			       .counter = MLA_LOCKED_VM, .value = 0 };
+	const struct mla_failure *f;
+
+	st.by_src[MLA_LOCKED_VM][MLA_SRC_MLOCK] = 4;
+	model_sync_mm(m, &st);
+	model_apply_event(m, &e);
+	e.value = 4;
+	model_apply_event(m, &e);
+	assert_int_equal(model_failures(m, &f), 2);
+	assert_int_equal(f[0].sources[MLA_SRC_MLOCK], 0);
+	assert_int_equal(f[1].sources[MLA_SRC_MLOCK], 4);
+	model_free(m);
+}
+
 /* What a process held before the tool started, split by inference. */
 static void test_infer_preexisting(void **state)
 {
@@ -332,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_user_buckets_and_shares),
 		cmocka_unit_test(test_unstreamed_mlock_caught_up),
 		cmocka_unit_test(test_failures_are_kept),
+		cmocka_unit_test(test_failure_sources_at_refusal),
 		cmocka_unit_test(test_infer_preexisting),
 		cmocka_unit_test(test_reconcile_drift),
 		cmocka_unit_test(test_forget_exited),
