@@ -159,8 +159,10 @@ MLA_RODATA(__u32, aggregate, 0);
 
 #ifdef MLA_OWNER
 struct mla_stats stats = {};
+__u32 drop_errno; /* of the last insert counted in stats.dropped_* */
 #else
 extern struct mla_stats stats;
+extern __u32 drop_errno;
 #endif
 
 #endif /* MLA_MAPS_BPF_H */

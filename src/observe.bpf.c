@@ -26,7 +26,6 @@ mm_stat_create(struct mm_struct *mm, __u64 locked, __u64 pinned, bool seed)
 	__u32 zero = 0;
 	struct mla_mm_stat *st = bpf_map_lookup_elem(&scratch, &zero);
 	struct task_struct *owner;
-	long err;
 
 	if (!st)
 		return NULL;
@@ -44,11 +43,8 @@ mm_stat_create(struct mm_struct *mm, __u64 locked, __u64 pinned, bool seed)
 		st->by_src[MLA_PINNED_VM][MLA_SRC_PREEXISTING] = pinned;
 		st->flags |= MLA_MM_SEEDED;
 	}
-	err = bpf_map_update_elem(&mms, &key, st, BPF_NOEXIST);
-	if (!err)
+	if (!map_insert(&mms, &key, st, &stats.dropped_mms))
 		hint_add(key, 1);
-	else
-		count_update_error(err, &stats.dropped_mms);
 	return bpf_map_lookup_elem(&mms, &key);
 }
 
@@ -305,7 +301,6 @@ static __always_inline struct mla_user_stat *user_stat_get(__u32 uid,
 	struct mla_user_stat *us = bpf_map_lookup_elem(&users, &uid);
 	__u32 zero = 0;
 	struct mla_user_stat *fresh;
-	long err;
 
 	if (us)
 		return us;
@@ -321,9 +316,7 @@ static __always_inline struct mla_user_stat *user_stat_get(__u32 uid,
 			fresh->by_src[i][MLA_SRC_PREEXISTING] = v[i];
 		}
 	}
-	err = bpf_map_update_elem(&users, &uid, fresh, BPF_NOEXIST);
-	if (err)
-		count_update_error(err, &stats.dropped_users);
+	map_insert(&users, &uid, fresh, &stats.dropped_users);
 	return bpf_map_lookup_elem(&users, &uid);
 }
 

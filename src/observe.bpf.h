@@ -62,18 +62,28 @@ static __always_inline void stat_inc(__u64 *field)
 }
 
 /*
- * A map update that failed: EEXIST means another CPU made the entry first,
- * EBUSY that the bucket was locked by a program this one interrupted (the
- * next observation makes the entry); anything else (full) loses data.
+ * Insert a new entry. EEXIST means another CPU made it first, EBUSY that the
+ * bucket was locked by a program this one interrupted (the next observation
+ * makes the entry). Anything else is tried once more, then counted as lost,
+ * with its errno kept for the frontend's warning: a full map says E2BIG,
+ * but a 6.1 guest once lost one insert into a nearly empty map.
  */
-static __always_inline void count_update_error(long err, __u64 *dropped)
+static __always_inline long map_insert(void *map, const void *key,
+				       const void *val, __u64 *dropped)
 {
-	if (err == -17 /* EEXIST */)
-		return;
-	if (err == -16 /* EBUSY */)
+	long err = bpf_map_update_elem(map, key, val, BPF_NOEXIST);
+
+	if (err && err != -17 /* EEXIST */ && err != -16 /* EBUSY */)
+		err = bpf_map_update_elem(map, key, val, BPF_NOEXIST);
+	if (!err || err == -17)
+		return err;
+	if (err == -16) {
 		stat_inc(&stats.busy);
-	else
+	} else {
 		stat_inc(dropped);
+		drop_errno = -err;
+	}
+	return err;
 }
 
 static __always_inline __u32 hint_slot(__u64 mm)

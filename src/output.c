@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -607,6 +608,7 @@ struct json_object *report_json(struct mla_model *m, const struct proc_filter *f
 	jadd(dropped, "exited_mms", jint(s->dropped_dead));
 	jadd(dropped, "users", jint(s->dropped_users));
 	jadd(dropped, "vfio_walk", jint(s->walk_lost));
+	jadd(dropped, "last_errno", jint(s->drop_errno));
 	/* not a loss: the entry is made at the next observation */
 	jadd(root, "map_busy_retries", jint(s->busy));
 	jadd(root, "dropped", dropped);
@@ -1040,11 +1042,14 @@ void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 		if (!p || proc_matches(p, f))
 			failure_print(out, &fl[i], p, o);
 	}
-	fprintf(out, "\nTier: %s. Lost events: %" PRIu64 ".%s\n",
-		s->tier ? s->tier : "portable", s->lost_events,
-		s->dropped_mms || s->dropped_dead ?
-			" Some processes were not tracked (maps full)." :
-			"");
+	fprintf(out, "\nTier: %s. Lost events: %" PRIu64 ".",
+		s->tier ? s->tier : "portable", s->lost_events);
+	if (s->dropped_mms || s->dropped_dead || s->dropped_users)
+		fprintf(out, " Some processes were not tracked (%s).",
+			!s->drop_errno || s->drop_errno == E2BIG ?
+				"maps full: raise --max-procs" :
+				strerror(s->drop_errno));
+	fputc('\n', out);
 }
 
 static int sort_key;

@@ -41,6 +41,7 @@ struct run_stats {
 	uint64_t dropped_users;
 	uint64_t busy;
 	uint64_t walk_lost;
+	int drop_errno; /* of the last lost map insert, 0: none or unknown */
 	/* entries in the mms, dead and users maps, at start and at the end */
 	uint32_t maps_start[3], maps_end[3];
 	uint64_t events;

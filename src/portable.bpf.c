@@ -185,7 +185,6 @@ int BPF_PROG(exit_mmap, struct mm_struct *btf_mm)
 	struct mla_mm_stat *st;
 	struct mla_event *e;
 	void *cur_mm;
-	long err;
 
 	if (!hint_maybe_tracked(key))
 		return 0;
@@ -200,9 +199,7 @@ int BPF_PROG(exit_mmap, struct mm_struct *btf_mm)
 		    BPF_CORE_READ(task, tgid) == st->tgid) ?
 			   MLA_CAUSE_EXEC :
 			   MLA_CAUSE_EXIT;
-	err = bpf_map_update_elem(&dead, &st->id, st, BPF_NOEXIST);
-	if (err)
-		count_update_error(err, &stats.dropped_dead);
+	map_insert(&dead, &st->id, st, &stats.dropped_dead);
 	if (event_wanted(st->tgid)) {
 		e = event_new(MLA_EV_MM_GONE);
 		if (e) {
@@ -620,14 +617,9 @@ int baseline(struct bpf_iter__task *ctx)
 				st->by_src[MLA_PINNED_VM][MLA_SRC_PREEXISTING] =
 					pinned;
 				st->flags = MLA_MM_SEEDED;
-				long err = bpf_map_update_elem(&mms, &key, st,
-							       BPF_NOEXIST);
-
-				if (!err)
+				if (!map_insert(&mms, &key, st,
+						&stats.dropped_mms))
 					hint_add(key, 1);
-				else
-					count_update_error(err,
-							   &stats.dropped_mms);
 			}
 		}
 	}

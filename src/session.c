@@ -542,6 +542,7 @@ static void stats_of(struct session *s, struct run_stats *rs)
 	rs->dropped_mms = st->dropped_mms;
 	rs->dropped_dead = st->dropped_dead;
 	rs->dropped_users = st->dropped_users;
+	rs->drop_errno = (int)s->probes.skel->bss->drop_errno;
 	rs->busy = st->busy;
 	rs->walk_lost = st->walk_lost;
 	rs->events = st->events;

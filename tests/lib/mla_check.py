@@ -154,7 +154,8 @@ def check_summary(c, summary):
     test = "nothing lost"
     c.equal(test, "lost_events", summary["lost_events"], 0)
     c.equal(test, "dropped", summary["dropped"],
-            {"mms": 0, "exited_mms": 0, "users": 0, "vfio_walk": 0})
+            {"mms": 0, "exited_mms": 0, "users": 0, "vfio_walk": 0,
+             "last_errno": 0})
 
 
 def errno_name(ret):

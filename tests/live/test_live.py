@@ -204,7 +204,8 @@ def check_churn(c, tool, bindir):
     s = json.loads(summary_text)
     c.equal(test, "lost_events", s["lost_events"], 0)
     c.equal(test, "dropped", s["dropped"],
-            {"mms": 0, "exited_mms": 0, "users": 0, "vfio_walk": 0})
+            {"mms": 0, "exited_mms": 0, "users": 0, "vfio_walk": 0,
+             "last_errno": 0})
     for m, e in s["map_entries"].items():
         c.equal(test, f"{m} map entries back to baseline", e["end"],
                 e["start"])
@@ -229,6 +230,7 @@ def check_full_maps(c, tool, bindir):
     s = json.loads(summary_text)
     c.check(test, s["dropped"]["mms"] > 0,
             f"no drop counted: {s['dropped']}")
+    c.equal(test, "a full map's errno", s["dropped"]["last_errno"], 7)
     held = [p for p in s["processes"] if p["locked_vm"]["peak_kib"] == 4]
     c.check(test, 0 < len(held) <= 64,
             f"{len(held)} processes tracked with room for 64")
