@@ -147,6 +147,43 @@ bool fentry_can_attach(const char *func)
 	return link_fd >= 0;
 }
 
+/* Module @module's BTF has function @func, so fentry can target it. */
+bool module_btf_has_func(const char *module, const char *func)
+{
+	struct btf *base = vmlinux_btf(NULL), *btf;
+	bool found;
+
+	if (!base || !module_has_btf(module))
+		return false;
+	btf = btf__load_module_btf(module, base);
+	if (libbpf_get_error(btf))
+		return false;
+	found = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
+/* This kernel has BPF helper @name (a value of its enum bpf_func_id). */
+bool kernel_has_helper(const char *name)
+{
+	struct btf *btf = vmlinux_btf(NULL);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "bpf_func_id", BTF_KIND_ENUM);
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++)
+		if (!strcmp(btf__name_by_offset(btf, e->name_off), name))
+			return true;
+	return false;
+}
+
 int ensure_tracefs(char *why, int len)
 {
 	if (path_exists("/sys/kernel/tracing/events") ||

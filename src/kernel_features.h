@@ -21,6 +21,8 @@ bool module_loaded(const char *module);
 bool module_has_btf(const char *module);
 /* Can an fentry program attach to vmlinux function @func? */
 bool fentry_can_attach(const char *func);
+bool module_btf_has_func(const char *module, const char *func);
+bool kernel_has_helper(const char *name);
 
 /*
  * Make sure tracefs is reachable for the syscall tracepoints: mount it on

@@ -28,6 +28,7 @@ const char *argp_program_bug_address = NULL;
 enum {
 	OPT_BTF = 1000,
 	OPT_PORTABLE,
+	OPT_KPROBES,
 	OPT_READY,
 	OPT_BYTES,
 	OPT_PAGES,
@@ -165,9 +166,12 @@ static void set_cgroup(const char *arg, struct argp_state *state)
 static const struct argp_option common_opts[] = {
 	{ "btf", OPT_BTF, "FILE", 0,
 	  "BTF of the running kernel, for kernels without "
-	  "/sys/kernel/btf/vmlinux", 0 },
+	  "/sys/kernel/btf/vmlinux",
+	  0 },
 	{ "portable", OPT_PORTABLE, NULL, 0,
 	  "Use tracepoints only, even where kprobes work", 0 },
+	{ "kprobes", OPT_KPROBES, NULL, 0,
+	  "Precise tier: use kprobes even where fentry/fexit would attach", 0 },
 	{ "ready-file", OPT_READY, "PATH", 0,
 	  "Write PATH once every probe is attached", 0 },
 	{ "bytes", OPT_BYTES, NULL, 0, "Print sizes in bytes", 0 },
@@ -177,8 +181,7 @@ static const struct argp_option common_opts[] = {
 	  "collector), rewritten every interval (top, report; default 1 s)",
 	  0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0,
-	  "Track up to N processes holding memory at once (default 16384)",
-	  0 },
+	  "Track up to N processes holding memory at once (default 16384)", 0 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf's messages", 0 },
 	{},
 };
@@ -194,6 +197,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PORTABLE:
 		cli.s.probes.portable_only = true;
+		break;
+	case OPT_KPROBES:
+		cli.s.probes.kprobes_only = true;
 		break;
 	case OPT_READY:
 		cli.s.ready_file = arg;
@@ -564,8 +570,9 @@ static int cmd_features(void)
 					"object\n");
 			return 1;
 		}
-		printf("%d refused by the verifier, %d fexit programs not "
-		       "loadable on this kernel (no trampolines)\n",
+		printf("%d refused by the verifier, %d fentry/fexit programs "
+		       "not loadable here (no trampolines, or their module "
+		       "is not loaded)\n",
 		       err, refused);
 		return err ? 1 : 0;
 	}

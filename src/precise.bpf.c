@@ -302,62 +302,48 @@ static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr)
 		k->mm = (__u64)BPF_CORE_READ(dma, task, mm);
 }
 
-/* vfio_lock_acct(dma, npage, async); attached under its kallsyms name */
-SEC("kprobe")
-int BPF_KPROBE(kprobe_vfio_lock_acct, void *dma, long npage, bool async)
+/*
+ * Each VFIO hook has a kprobe pair and an fentry/fexit pair with the same
+ * bodies: trampolines cost a fraction of a kprobe and a kretprobe, and a
+ * 1 GiB map passes these hooks once per 2 MiB batch. The frontend picks
+ * fentry when the kernel attaches trampolines and the module has BTF.
+ */
+static __always_inline void lock_acct_enter(void *dma, bool async)
 {
 	struct mla_kctx *k = kctx_enter(MLA_KF_VFIO_LOCK_ACCT, MLA_SRC_VFIO);
 
 	if (!k)
-		return 0;
+		return;
 	k->kfunc = MLA_KF_VFIO_LOCK_ACCT;
 	k->source = MLA_SRC_VFIO;
 	k->observed = 0;
 	if (async)
 		k->flags |= MLA_F_ASYNC;
 	vfio_dma_ctx(k, dma);
-	return 0;
 }
 
-SEC("kretprobe")
-int BPF_KRETPROBE(kretprobe_vfio_lock_acct, int ret)
+/* vfio_lock_acct and mm_lock_acct return */
+static __always_inline void lock_acct_exit(void)
 {
 	struct mla_kctx *k = kctx_get();
 
 	if (!k)
-		return 0;
+		return;
 	observe_unless_seen(k);
 	kctx_leave(k);
-	return 0;
 }
 
-/* mm_lock_acct(task, mm, lock_cap, npage): 6.1.20+, also vfio_change_dma_owner */
-SEC("kprobe/mm_lock_acct")
-int BPF_KPROBE(kprobe_mm_lock_acct, struct task_struct *task,
-	       struct mm_struct *mm, bool lock_cap, long npage)
+static __always_inline void mm_lock_acct_enter(__u64 mm, bool lock_cap)
 {
 	struct mla_kctx *k = kctx_enter(MLA_KF_MM_LOCK_ACCT, MLA_SRC_VFIO);
 
 	if (!k)
-		return 0;
+		return;
 	k->source = MLA_SRC_VFIO;
-	k->mm = (__u64)mm;
+	k->mm = mm;
 	k->observed = 0;
 	if (lock_cap)
 		k->flags |= MLA_F_LOCK_CAP;
-	return 0;
-}
-
-SEC("kretprobe/mm_lock_acct")
-int BPF_KRETPROBE(kretprobe_mm_lock_acct, int ret)
-{
-	struct mla_kctx *k = kctx_get();
-
-	if (!k)
-		return 0;
-	observe_unless_seen(k);
-	kctx_leave(k);
-	return 0;
 }
 
 /*
@@ -365,28 +351,25 @@ int BPF_KRETPROBE(kretprobe_mm_lock_acct, int ret)
  * with its own pre-check against current->mm and the caller's rlimit
  * (@limit, in pages) before any accounting call.
  */
-SEC("kprobe/vfio_pin_pages_remote")
-int BPF_KPROBE(kprobe_vfio_pin_pages_remote, void *dma, unsigned long vaddr,
-	       long npage, void *pfn_base, unsigned long limit)
+static __always_inline void pin_remote_enter(void *dma, long npage,
+					     unsigned long limit)
 {
 	struct mla_kctx *k = kctx_enter(MLA_KF_VFIO_PIN_REMOTE, MLA_SRC_VFIO);
 
 	if (!k)
-		return 0;
+		return;
 	k->source = MLA_SRC_VFIO;
 	k->pin_limit = limit;
 	k->pin_npage = npage;
 	vfio_dma_ctx(k, dma);
-	return 0;
 }
 
-SEC("kretprobe/vfio_pin_pages_remote")
-int BPF_KRETPROBE(kretprobe_vfio_pin_pages_remote, long ret)
+static __always_inline void pin_remote_exit(long ret)
 {
 	struct mla_kctx *k = kctx_get();
 
 	if (!k)
-		return 0;
+		return;
 	if (ret == -MLA_ENOMEM) {
 		struct task_struct *task = (void *)bpf_get_current_task();
 		struct mm_struct *mm = BPF_CORE_READ(task, mm);
@@ -398,6 +381,101 @@ int BPF_KRETPROBE(kretprobe_vfio_pin_pages_remote, long ret)
 		k->kfunc = kfunc;
 	}
 	kctx_leave(k);
+}
+
+/* vfio_lock_acct(dma, npage, async); kprobes attach its kallsyms name */
+SEC("kprobe")
+int BPF_KPROBE(kprobe_vfio_lock_acct, void *dma, long npage, bool async)
+{
+	lock_acct_enter(dma, async);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_vfio_lock_acct, int ret)
+{
+	lock_acct_exit();
+	return 0;
+}
+
+SEC("fentry/vfio_lock_acct")
+int BPF_PROG(fentry_vfio_lock_acct, void *dma, long npage, bool async)
+{
+	lock_acct_enter(as_number(dma), async);
+	return 0;
+}
+
+SEC("fexit/vfio_lock_acct")
+int BPF_PROG(fexit_vfio_lock_acct)
+{
+	lock_acct_exit();
+	return 0;
+}
+
+/* mm_lock_acct(task, mm, lock_cap, npage): 6.1.20+, also vfio_change_dma_owner */
+SEC("kprobe/mm_lock_acct")
+int BPF_KPROBE(kprobe_mm_lock_acct, struct task_struct *task,
+	       struct mm_struct *mm, bool lock_cap, long npage)
+{
+	mm_lock_acct_enter((__u64)mm, lock_cap);
+	return 0;
+}
+
+SEC("kretprobe/mm_lock_acct")
+int BPF_KRETPROBE(kretprobe_mm_lock_acct, int ret)
+{
+	lock_acct_exit();
+	return 0;
+}
+
+SEC("fentry/mm_lock_acct")
+int BPF_PROG(fentry_mm_lock_acct, struct task_struct *task,
+	     struct mm_struct *mm, bool lock_cap, long npage)
+{
+	mm_lock_acct_enter((__u64)as_number(mm), lock_cap);
+	return 0;
+}
+
+SEC("fexit/mm_lock_acct")
+int BPF_PROG(fexit_mm_lock_acct)
+{
+	lock_acct_exit();
+	return 0;
+}
+
+SEC("kprobe/vfio_pin_pages_remote")
+int BPF_KPROBE(kprobe_vfio_pin_pages_remote, void *dma, unsigned long vaddr,
+	       long npage, void *pfn_base, unsigned long limit)
+{
+	pin_remote_enter(dma, npage, limit);
+	return 0;
+}
+
+SEC("kretprobe/vfio_pin_pages_remote")
+int BPF_KRETPROBE(kretprobe_vfio_pin_pages_remote, long ret)
+{
+	pin_remote_exit(ret);
+	return 0;
+}
+
+SEC("fentry/vfio_pin_pages_remote")
+int BPF_PROG(fentry_vfio_pin_pages_remote, void *dma, unsigned long vaddr,
+	     long npage, void *pfn_base, unsigned long limit)
+{
+	pin_remote_enter(as_number(dma), npage, limit);
+	return 0;
+}
+
+/* its arguments changed over time (batch, 5.12): the return value by helper */
+SEC("fexit/vfio_pin_pages_remote")
+int BPF_PROG(fexit_vfio_pin_pages_remote)
+{
+	__u64 ret = 0;
+
+	/* 5.17; the frontend uses fentry/fexit only where it exists */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_func_ret))
+		bpf_get_func_ret(ctx, &ret);
+	pin_remote_exit((long)ret);
 	return 0;
 }
 

@@ -55,19 +55,33 @@ static const struct probe precise_tpl[] = {
 	  .prog = "kprobe_account_locked_vm_inner",
 	  .retprog = "kretprobe_account_locked_vm_inner",
 	  .fexit = "fexit_account_locked_vm_inner" },
-	{ .label = "account_locked_vm", .prog = "kprobe_account_locked_vm",
+	{ .label = "account_locked_vm",
+	  .prog = "kprobe_account_locked_vm",
 	  .retprog = "kretprobe_account_locked_vm",
 	  .fexit = "fexit_account_locked_vm" },
-	{ .label = "vfio_lock_acct", .module = VFIO_MOD,
-	  .prog = "kprobe_vfio_lock_acct", .retprog = "kretprobe_vfio_lock_acct" },
-	{ .label = "mm_lock_acct", .module = VFIO_MOD,
-	  .prog = "kprobe_mm_lock_acct", .retprog = "kretprobe_mm_lock_acct" },
-	{ .label = "vfio_pin_pages_remote", .module = VFIO_MOD,
+	{ .label = "vfio_lock_acct",
+	  .module = VFIO_MOD,
+	  .prog = "kprobe_vfio_lock_acct",
+	  .retprog = "kretprobe_vfio_lock_acct",
+	  .fentry = "fentry_vfio_lock_acct",
+	  .fexit = "fexit_vfio_lock_acct" },
+	{ .label = "mm_lock_acct",
+	  .module = VFIO_MOD,
+	  .prog = "kprobe_mm_lock_acct",
+	  .retprog = "kretprobe_mm_lock_acct",
+	  .fentry = "fentry_mm_lock_acct",
+	  .fexit = "fexit_mm_lock_acct" },
+	{ .label = "vfio_pin_pages_remote",
+	  .module = VFIO_MOD,
 	  .prog = "kprobe_vfio_pin_pages_remote",
-	  .retprog = "kretprobe_vfio_pin_pages_remote" },
-	{ .label = "user_shm_lock", .prog = "kprobe_user_shm_lock",
+	  .retprog = "kretprobe_vfio_pin_pages_remote",
+	  .fentry = "fentry_vfio_pin_pages_remote",
+	  .fexit = "fexit_vfio_pin_pages_remote" },
+	{ .label = "user_shm_lock",
+	  .prog = "kprobe_user_shm_lock",
 	  .retprog = "kretprobe_user_shm_lock" },
-	{ .label = "__io_account_mem", .prog = "kprobe_io_account_mem",
+	{ .label = "__io_account_mem",
+	  .prog = "kprobe_io_account_mem",
 	  .retprog = "kretprobe_io_account_mem" },
 };
 
@@ -204,12 +218,29 @@ static void plan_portable(struct probes *p, const struct probes_opts *o,
 	}
 }
 
+/*
+ * A module function gets an fentry/fexit pair when the kernel attaches
+ * trampolines (tried on __account_locked_vm), the module's BTF has the
+ * function, and fexit can read a return value whatever the argument count
+ * (bpf_get_func_ret, 5.17).
+ */
+static bool use_fentry_pair(const struct probe *pr, bool exact, int *tramp)
+{
+	if (!pr->fentry || !exact ||
+	    !module_btf_has_func(pr->module, pr->label))
+		return false;
+	if (*tramp < 0)
+		*tramp = fentry_can_attach("__account_locked_vm") &&
+			 kernel_has_helper("BPF_FUNC_get_func_ret");
+	return *tramp;
+}
+
 /* Precise tier: kprobes present, targets present, fentry where it works. */
 static void plan_precise(struct probes *p, const struct probes_opts *o)
 {
 	struct ksym_query q[N_PRECISE] = { 0 };
 	bool kprobes = have_kprobes();
-	int kerr;
+	int kerr, tramp = -1;
 
 	for (unsigned int i = 0; i < N_PRECISE; i++)
 		q[i].name = precise_tpl[i].label;
@@ -243,7 +274,13 @@ static void plan_precise(struct probes *p, const struct probes_opts *o)
 			continue;
 		}
 		snprintf(pr->target, sizeof(pr->target), "%s", q[i].found);
-		if (pr->fexit && q[i].exact && fentry_can_attach(pr->label)) {
+		if (!o->kprobes_only &&
+		    use_fentry_pair(pr, q[i].exact, &tramp)) {
+			snprintf(pr->kind, sizeof(pr->kind), "fentry");
+			continue;
+		}
+		if (!o->kprobes_only && pr->fexit && !pr->fentry &&
+		    q[i].exact && fentry_can_attach(pr->label)) {
 			snprintf(pr->kind, sizeof(pr->kind), "fexit");
 			continue;
 		}
@@ -265,7 +302,9 @@ static void apply_autoload(struct probes *p)
 
 		if (pr->state != PROBE_ACTIVE && !pr->late)
 			continue;
-		if (!strcmp(pr->kind, "fexit")) {
+		if (!strcmp(pr->kind, "fentry"))
+			set_autoload(p->skel, pr->fentry, true);
+		if (!strcmp(pr->kind, "fexit") || !strcmp(pr->kind, "fentry")) {
 			set_autoload(p->skel, pr->fexit, true);
 			continue;
 		}
@@ -414,10 +453,16 @@ static int attach_one(struct probes *p, struct probe *pr, char *why, int len)
 {
 	struct bpf_program *prog, *ret;
 
-	if (!strcmp(pr->kind, "fexit")) {
+	if (!strcmp(pr->kind, "fentry")) {
+		pr->links[0] =
+			bpf_program__attach(prog_by_name(p->skel, pr->fentry));
+		if (!pr->links[0])
+			return -errno;
+	}
+	if (!strcmp(pr->kind, "fexit") || !strcmp(pr->kind, "fentry")) {
 		prog = prog_by_name(p->skel, pr->fexit);
-		pr->links[0] = bpf_program__attach(prog);
-		return pr->links[0] ? 0 : -errno;
+		pr->links[1] = bpf_program__attach(prog);
+		return pr->links[1] ? 0 : -errno;
 	}
 	prog = prog_by_name(p->skel, pr->prog);
 	ret = prog_by_name(p->skel, pr->retprog);
@@ -631,7 +676,8 @@ void probes_print(const struct probes *p, FILE *out, bool json)
 				target);
 		}
 		fprintf(out, "\nTier: %s.%s\n",
-			p->precise ? "precise (kprobes) over portable" :
+			p->precise ? "precise (kprobes, fentry/fexit) over "
+				     "portable" :
 				     "portable (tracepoints only)",
 			p->lazy_baseline ? " Baseline: first sight." : "");
 		if (!p->precise)
@@ -703,6 +749,31 @@ static const char *other_flavour(const char *prog, int nargs)
 	return NULL;
 }
 
+/*
+ * An fentry/fexit program for a module function this kernel's BTF lacks
+ * (module not loaded, or the function renamed, as vfio_lock_acct.part.0, or
+ * inlined): says why in @why, for the n/a line; false if it can load.
+ */
+static bool fentry_target_missing(const char *prog, char *why, size_t len)
+{
+	for (unsigned int i = 0; i < N_PRECISE; i++) {
+		const struct probe *t = &precise_tpl[i];
+
+		if (!t->module || !t->fentry ||
+		    (strcmp(prog, t->fentry) && strcmp(prog, t->fexit)))
+			continue;
+		if (module_btf_has_func(t->module, t->label))
+			return false;
+		snprintf(why, len,
+			 " (%s is not in the BTF of %s here: module not "
+			 "loaded, or the function renamed or inlined; its "
+			 "kprobes are used)",
+			 t->label, t->module);
+		return true;
+	}
+	return false;
+}
+
 int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
@@ -712,6 +783,7 @@ int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 	const char **names;
 	struct btf *vmlinux;
 	int n = 0, failed = 0, nargs;
+	char missing[256];
 
 	*refused = 0;
 	if (!skel)
@@ -737,6 +809,11 @@ int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 			free((void *)names[i]);
 			continue;
 		}
+		if (fentry_target_missing(names[i], missing, sizeof(missing))) {
+			fprintf(out, "n/a %s%s\n", names[i], missing);
+			free((void *)names[i]);
+			continue;
+		}
 		why = "";
 		skel = memlockacct__open_opts(&oo);
 		if (!skel)
@@ -746,7 +823,9 @@ int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 				prog, !strcmp(bpf_program__name(prog), names[i]));
 		verify_log[0] = '\0';
 		err = memlockacct__load(skel);
-		if (err && !strncmp(names[i], "fexit", 5) &&
+		if (err &&
+		    (!strncmp(names[i], "fexit", 5) ||
+		     !strncmp(names[i], "fentry", 6)) &&
 		    !fentry_can_attach("__account_locked_vm")) {
 			why = " (this kernel refuses fentry/fexit programs)";
 			(*refused)++;

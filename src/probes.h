@@ -22,6 +22,7 @@ struct probe {
 	const char *prog;   /* skeleton program names */
 	const char *retprog;
 	const char *fexit;  /* fexit flavour, used when fentry works */
+	const char *fentry; /* with fexit: a pair in place of the kprobes */
 	bool optional_tp;   /* a tracepoint that older kernels lack */
 	bool late;	    /* loaded: attach when its module appears */
 	char kind[16];	    /* how it is attached here */
@@ -34,6 +35,7 @@ struct probe {
 struct probes_opts {
 	const char *btf_path;  /* --btf */
 	bool portable_only;    /* --portable */
+	bool kprobes_only;     /* --kprobes: no fentry/fexit */
 	bool follow_tree;      /* run mode: follow forks of the tree map */
 	bool filter_tree;      /* events only for the tree map */
 	int cgroup_fd;	       /* -1, or a cgroup v2 directory */

@@ -36,7 +36,7 @@ stage_verify() {
 			else
 				echo "FAIL verifier accepts $prog: $rest"
 			fi ;;
-		n/a) echo "SKIPPED verifier accepts $prog: written for another kernel's tracepoint $rest; the VM stage loads it" ;;
+		n/a) echo "SKIPPED verifier accepts $prog: not for this kernel $rest; the VM stage loads it" ;;
 		esac
 	done
 }

@@ -19,10 +19,14 @@ import mla_check  # noqa: E402
 
 VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "overlap_mlock",
                   "overlap_vfio", "other_task", "limits")
+# VFIO scenarios run again with --kprobes
+KPROBE_SCENARIOS = ("kprobes_mlocked", "kprobes_limits")
 BUCKET_SCENARIOS = ("shm", "io_uring", "io_uring_mlocked", "perf",
                     "refusals")
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
                   "vfio_lock_acct", "mm_lock_acct", "vfio_pin_pages_remote")
+# exported or never renamed: an fentry/fexit pair on every kernel we boot
+FENTRY_PROBES = ("mm_lock_acct", "vfio_pin_pages_remote")
 
 
 def parse_log(path):
@@ -84,10 +88,10 @@ def check_other_task(c, steps, events):
                 f"not run by another process: {mine}")
 
 
-def check_headroom(c, steps, summary):
+def check_headroom(c, steps, summary, name):
     """Up to the limit exactly before the refusals: headroom 0."""
     refused = [s for s in steps if "errno" in s]
-    test = "limits: headroom 0 before the refusals"
+    test = f"{name}: headroom 0 before the refusals"
     procs = {p["pid"]: p for p in summary["processes"]}
     if refused and c.check(test, refused[0]["pid"] in procs, "no process"):
         h = procs[refused[0]["pid"]]["headroom"]
@@ -245,13 +249,17 @@ def check_features(c, block, label, logdir):
     out = text(block, "out")
     with open(os.path.join(logdir, f"{label}.features"), "w") as f:
         f.write(out + "\n")
-    status = {}
+    status, kind = {}, {}
     for line in block.get("out", []):
         fields = line.split()
         if len(fields) >= 4 and fields[1] in ("portable", "precise"):
             status[fields[0]] = fields[3]
+            kind[fields[0]] = fields[2]
     for probe in PRECISE_PROBES:
         c.equal(test, probe, status.get(probe), "active")
+    for probe in FENTRY_PROBES:
+        c.equal("features: VFIO hooks use fentry/fexit", probe,
+                kind.get(probe), "fentry")
 
 
 def check_verify(c, block):
@@ -286,7 +294,8 @@ def main():
     failures_txt = os.path.join(os.path.dirname(args.log),
                                 f"{args.label}.failures.txt")
     open(failures_txt, "w").close()
-    for name in VFIO_SCENARIOS + BUCKET_SCENARIOS + ("workload",):
+    for name in (VFIO_SCENARIOS + KPROBE_SCENARIOS + BUCKET_SCENARIOS +
+                 ("workload",)):
         run = load_run(c, name, blocks.get(name))
         if not run:
             continue
@@ -297,9 +306,9 @@ def main():
         if name == "other_task":
             check_other_task(c, steps, events)
         check_replay(c, name, blocks[name], summary)
-        if name == "limits":
-            check_headroom(c, steps, summary)
-        if name in ("limits", "refusals"):
+        if name.endswith("limits"):
+            check_headroom(c, steps, summary, name)
+        if name.endswith("limits") or name == "refusals":
             mla_check.check_failures(c, steps, summary, name)
             check_explained_text(c, name, blocks[name], summary,
                                  failures_txt)

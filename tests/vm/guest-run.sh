@@ -7,6 +7,7 @@
 # out from among the kernel's own messages. Kinds: rc, out (the scenario's
 # step lines), err, json (the tool's summary), ev (its events).
 T=/payload/memlockacct
+TOOL_ARGS= # extra options for `run`
 S=/payload
 
 # Kernel messages (vfio's RLIMIT_MEMLOCK warnings among them) would land in
@@ -23,7 +24,7 @@ dump() { # NAME KIND FILE
 run() {
 	local name=$1 rc
 	shift
-	"$T" run --json -o "/tmp/$name.json" --events "/tmp/$name.ev" \
+	"$T" run $TOOL_ARGS --json -o "/tmp/$name.json" --events "/tmp/$name.ev" \
 		--record "/tmp/$name.mla" -- "$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
 	rc=$?
 	echo "MLA|$name|rc|$rc"
@@ -50,6 +51,13 @@ for sc in map_unmap mlocked double_map overlap_mlock overlap_vfio other_task \
 	limits; do
 	run "$sc" "$S/vfio" "$sc"
 done
+# Again with the kprobe pairs of the VFIO hooks, which kernels without
+# trampolines or module BTF use (the runs above use fentry/fexit).
+TOOL_ARGS=--kprobes
+for sc in mlocked limits; do
+	run "kprobes_$sc" "$S/vfio" "$sc"
+done
+TOOL_ARGS=
 for sc in shm io_uring io_uring_mlocked perf refusals; do
 	run "$sc" "$S/buckets" "$sc"
 done

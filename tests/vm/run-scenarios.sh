@@ -52,6 +52,19 @@ test_kernel() {
 	fi
 	"$MLA_VM_DIR/boot.sh" "$label" "$initrd" "$log" 2>"$err"
 	rc=$?
+	# Under TCG a vCPU now and then executes the int3 that live kernel
+	# text patching (static keys: every tracepoint we attach or detach)
+	# leaves for a moment, after the patch is done: "Oops: int3" at a
+	# patched site, in any task, seen on 7.2 with and without the tool
+	# (tests/vm/README.md). One more boot, said so; a second one fails.
+	if [[ $rc -eq 121 ]] && grep -q 'Oops: int3' "$log"; then
+		echo "# vm $label: the guest hit TCG's text-patching fault" \
+			"($(grep -m1 -o 'RIP: [^ ]*' "$log" | tail -n 1)); booting it again" \
+			"(first log: $log.int3)"
+		mv "$log" "$log.int3"
+		"$MLA_VM_DIR/boot.sh" "$label" "$initrd" "$log" 2>"$err"
+		rc=$?
+	fi
 	if [[ $rc -ne 0 ]]; then
 		echo "FAIL vm $label: the guest did not finish (boot.sh status $rc): $(reason "$err"); log in $log"
 		return
