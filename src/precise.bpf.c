@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Precise tier: kprobes (fexit where it works) inside the accounting code.
+ * Precise tier: kprobes (fentry/fexit on kernels without them) inside the
+ * accounting code.
  *
  * Entry probes record in kctx what the task is doing (VFIO, with the dma's
  * iova/vaddr/size and the mm it charges); the portable tier's observations
@@ -304,9 +305,9 @@ static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr)
 
 /*
  * Each VFIO hook has a kprobe pair and an fentry/fexit pair with the same
- * bodies: trampolines cost a fraction of a kprobe and a kretprobe, and a
- * 1 GiB map passes these hooks once per 2 MiB batch. The frontend picks
- * fentry when the kernel attaches trampolines and the module has BTF.
+ * bodies. The frontend uses the kprobes where the kernel has them (they
+ * measured cheaper, see probes.c), the pair on kernels without kprobes or
+ * with --fentry, if the module's BTF has the function.
  */
 static __always_inline void lock_acct_enter(void *dma, bool async)
 {

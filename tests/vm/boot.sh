@@ -27,8 +27,13 @@ guest_timeout() {
 
 qemu_command() {
 	local entry=$1 append=$2
+	# One host thread runs both vCPUs in turn: with a thread each, a vCPU
+	# now and then ran the int3 of a live text patch (static keys, BPF
+	# trampolines) after the patch was done and the kernel died of it
+	# ("Oops: int3", tests/vm/README.md). MLA_VM_TCG_THREAD=multi: one each.
 	# shellcheck disable=SC2054 # the commas are QEMU's own syntax
-	QEMU=(qemu-system-x86_64 -M q35 -accel tcg
+	QEMU=(qemu-system-x86_64 -M q35
+		-accel "tcg,thread=${MLA_VM_TCG_THREAD:-single}"
 		-m "${MLA_VM_MEM:-1024M}" -smp "${MLA_VM_SMP:-2}"
 		-nographic -no-reboot
 		# No network card: saves the iPXE option ROM at boot.

@@ -19,14 +19,15 @@ import mla_check  # noqa: E402
 
 VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "overlap_mlock",
                   "overlap_vfio", "other_task", "limits")
-# VFIO scenarios run again with --kprobes
-KPROBE_SCENARIOS = ("kprobes_mlocked", "kprobes_limits")
+# VFIO scenarios run again with --fentry
+FENTRY_SCENARIOS = ("fentry_mlocked", "fentry_limits")
 BUCKET_SCENARIOS = ("shm", "io_uring", "io_uring_mlocked", "perf",
                     "refusals")
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
                   "vfio_lock_acct", "mm_lock_acct", "vfio_pin_pages_remote")
-# exported or never renamed: an fentry/fexit pair on every kernel we boot
-FENTRY_PROBES = ("mm_lock_acct", "vfio_pin_pages_remote")
+# with --fentry, on every kernel we boot: how each hook attaches
+FENTRY_KINDS = {"__account_locked_vm": "fexit", "account_locked_vm": "fexit",
+                "mm_lock_acct": "fentry", "vfio_pin_pages_remote": "fentry"}
 
 
 def parse_log(path):
@@ -242,24 +243,32 @@ def check_qemu_like(c, block):
             in prom, prom[-600:])
 
 
-def check_features(c, block, label, logdir):
+def features_table(block):
+    """{hook: (kind, state)} from `memlockacct features`."""
+    table = {}
+    for line in block.get("out", []):
+        fields = line.split()
+        if len(fields) >= 4 and fields[1] in ("portable", "precise"):
+            table[fields[0]] = (fields[2], fields[3])
+    return table
+
+
+def check_features(c, block, label, logdir, fentry_block):
     test = "features: precise probes attached"
     if not c.check(test, block is not None, "no output"):
         return
     out = text(block, "out")
     with open(os.path.join(logdir, f"{label}.features"), "w") as f:
         f.write(out + "\n")
-    status, kind = {}, {}
-    for line in block.get("out", []):
-        fields = line.split()
-        if len(fields) >= 4 and fields[1] in ("portable", "precise"):
-            status[fields[0]] = fields[3]
-            kind[fields[0]] = fields[2]
+    table = features_table(block)
     for probe in PRECISE_PROBES:
-        c.equal(test, probe, status.get(probe), "active")
-    for probe in FENTRY_PROBES:
-        c.equal("features: VFIO hooks use fentry/fexit", probe,
-                kind.get(probe), "fentry")
+        c.equal(test, probe, table.get(probe), ("kprobe", "active"))
+    test = "features --fentry: trampolines where they attach"
+    if not c.check(test, fentry_block is not None, "no output"):
+        return
+    table = features_table(fentry_block)
+    for probe, kind in FENTRY_KINDS.items():
+        c.equal(test, probe, table.get(probe), (kind, "active"))
 
 
 def check_verify(c, block):
@@ -289,12 +298,12 @@ def main():
     blocks, _ = parse_log(args.log)
     c = mla_check.Checks(f"vm {args.label} ")
     check_features(c, blocks.get("features"), args.label,
-                   os.path.dirname(args.log))
+                   os.path.dirname(args.log), blocks.get("features_fentry"))
     check_verify(c, blocks.get("verify"))
     failures_txt = os.path.join(os.path.dirname(args.log),
                                 f"{args.label}.failures.txt")
     open(failures_txt, "w").close()
-    for name in (VFIO_SCENARIOS + KPROBE_SCENARIOS + BUCKET_SCENARIOS +
+    for name in (VFIO_SCENARIOS + FENTRY_SCENARIOS + BUCKET_SCENARIOS +
                  ("workload",)):
         run = load_run(c, name, blocks.get(name))
         if not run:
