@@ -755,24 +755,27 @@ static const char *other_flavour(const char *prog, int nargs)
 }
 
 /*
- * An fentry/fexit program for a module function this kernel's BTF lacks
- * (module not loaded, or the function renamed, as vfio_lock_acct.part.0, or
- * inlined): says why in @why, for the n/a line; false if it can load.
+ * An fentry/fexit program for a module function that this kernel's BTF or
+ * kallsyms lack under its name (module not loaded; the function inlined,
+ * or renamed: 6.12 has BTF for vfio_lock_acct but only the symbol
+ * vfio_lock_acct.part.0): says why in @why, for the n/a line.
  */
 static bool fentry_target_missing(const char *prog, char *why, size_t len)
 {
 	for (unsigned int i = 0; i < N_PRECISE; i++) {
 		const struct probe *t = &precise_tpl[i];
+		struct ksym_query q = { .name = t->label };
 
 		if (!t->module || !t->fentry ||
 		    (strcmp(prog, t->fentry) && strcmp(prog, t->fexit)))
 			continue;
-		if (module_btf_has_func(t->module, t->label))
+		if (module_btf_has_func(t->module, t->label) &&
+		    !ksyms_resolve(&q, 1) && q.exact)
 			return false;
 		snprintf(why, len,
-			 " (%s is not in the BTF of %s here: module not "
-			 "loaded, or the function renamed or inlined; its "
-			 "kprobes are used)",
+			 " (%s of %s is not here under that name, in BTF and "
+			 "kallsyms: module not loaded, or the function "
+			 "renamed or inlined; its kprobes are used)",
 			 t->label, t->module);
 		return true;
 	}
