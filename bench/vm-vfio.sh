@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Benchmark 4: VFIO_IOMMU_MAP_DMA/UNMAP_DMA of 1 GiB in a test VM (the
 # harness of tests/vm), untraced, under memlockacct --portable, and under
-# memlockacct with the precise tier, its hooks on fentry/fexit where they
-# attach (--fentry, as kernels without kprobes run it) and on kprobes (the
-# default); REPS sessions of each, in rotation,
+# memlockacct with the precise tier, its hooks on kprobes (--kprobes, as
+# kernels without trampolines run it) and on fentry/fexit where they attach
+# (the default); REPS sessions of each, in rotation,
 # each timing PAIRS map+unmap pairs after an untimed one (under TCG, the
 # first run of freshly JIT-compiled BPF code pays for its translation:
 # 2-10 ms, an artefact of emulation). Then, once per tier, the programs'
 # own time per pair from the kernel's BPF statistics and the frontend's CPU
-# time. Prints the tables and writes bench/results-vfio.json.
+# time. Prints the tables and writes bench/results-vfio-LABEL.json.
 #
 # The guest runs with "-icount shift=0": its clock advances one nanosecond
 # per instruction executed (by either vCPU), so the times are instruction
@@ -46,7 +46,7 @@ start() {
 	rm -f /tmp/ready
 	case \$1 in
 	portable) \$T report --portable -o /dev/null --ready-file /tmp/ready & ;;
-	fentry) \$T report --fentry -o /dev/null --ready-file /tmp/ready & ;;
+	kprobes) \$T report --kprobes -o /dev/null --ready-file /tmp/ready & ;;
 	precise) \$T report -o /dev/null --ready-file /tmp/ready & ;;
 	*) sleep 2; return ;;
 	esac
@@ -56,18 +56,24 @@ start() {
 	# trampolines and ftrace ops) that would count against the first pairs
 	sleep 2
 }
+# The order turns by one each session, so every configuration runs as often
+# in each place: with a fixed order, every other tracing session ran 2-7 %
+# slower than the rest whatever its configuration (BENCHMARKS.md), and a
+# fixed order put all sessions of one configuration on the slow side.
+order="none portable kprobes precise"
 for r in \$(seq $reps); do
-	for c in none portable fentry precise; do
+	for c in \$order; do
 		start \$c
 		/payload/vfio bench_map \$((pairs + 1)) | tail -n +2 |
 			sed "s/^{/MLA-BENCH {\"config\":\"\$c\",/"
 		[ \$c = none ] || { kill -INT \$tracer; wait \$tracer; }
 	done
+	set -- \$order; first=\$1; shift; order="\$* \$first"
 done
 # Where the time goes: the programs' own run time (the kernel's BPF
 # statistics) and the frontend's CPU time, over PAIRS pairs after an untimed one.
 cpu() { set -- \$(sed 's/.*) //' /proc/\$1/stat); echo \$((\${12} + \${13})); }
-for c in portable fentry precise; do
+for c in portable kprobes precise; do
 	start \$c
 	/payload/vfio bench_map 1 >/dev/null
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
@@ -88,7 +94,7 @@ suite=$(mla_label_suite "$label") || exit 1
 "$top/tests/vm/mkinitramfs.sh" "$label" "$work/payload" "$work/initrd.gz" 2>/dev/null
 MLA_VM_MEM=2560M "$top/tests/vm/boot.sh" "$label" "$work/initrd.gz" "$work/log" 2>/dev/null ||
 	{ echo "the guest did not finish: $(tail -5 "$work/log")"; exit 1; }
-python3 - "$work/log" "$top/bench/results-vfio.json" "$label" "$clock" <<'PY'
+python3 - "$work/log" "$top/bench/results-vfio-$label.json" "$label" "$clock" <<'PY'
 import json, statistics, sys
 lines = open(sys.argv[1], errors="replace").read().splitlines()
 rows = [json.loads(l.split("MLA-BENCH ", 1)[1]) for l in lines if "MLA-BENCH {" in l]
@@ -97,13 +103,13 @@ rows = [r for r in rows if not r.get("stats")]
 out = {"kernel": sys.argv[3], "clock": sys.argv[4]}
 print(f"guest clock: {sys.argv[4]}")
 print(f"{'config':<9} {'map s (median, min-max)':>26} {'unmap s (median, min-max)':>28}")
-for c in ("none", "portable", "fentry", "precise"):
+for c in ("none", "portable", "kprobes", "precise"):
     m = [r["map_s"] for r in rows if r["config"] == c]
     u = [r["unmap_s"] for r in rows if r["config"] == c]
     out[c] = {"map_median": statistics.median(m), "map_min": min(m), "map_max": max(m),
               "unmap_median": statistics.median(u), "unmap_min": min(u), "unmap_max": max(u), "reps": len(m)}
     print(f"{c:<9} {statistics.median(m):10.4f} ({min(m):.4f}-{max(m):.4f}) {statistics.median(u):10.4f} ({min(u):.4f}-{max(u):.4f})")
-for c in ("portable", "fentry", "precise"):
+for c in ("portable", "kprobes", "precise"):
     t = out[c]["map_median"] + out[c]["unmap_median"]
     t0 = out["none"]["map_median"] + out["none"]["unmap_median"]
     out[c]["added_pct"] = 100 * (t - t0) / t0
@@ -114,7 +120,7 @@ for c in ("portable", "fentry", "precise"):
     print(f"{c}: adds {out[c]['added_pct']:+.1f}% to map+unmap of 1 GiB "
           f"(medians; fastest pairs: {out[c]['added_pct_best']:+.1f}%)")
 # programs' time and the frontend's CPU (ticks of 10 ms) per map+unmap pair
-for c in ("portable", "fentry", "precise"):
+for c in ("portable", "kprobes", "precise"):
     snap = {"before": {}, "after": {}}
     for l in lines:
         f = l.split("MLA-STATS ", 1)[-1].split() if "MLA-STATS " in l else []

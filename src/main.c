@@ -28,7 +28,7 @@ const char *argp_program_bug_address = NULL;
 enum {
 	OPT_BTF = 1000,
 	OPT_PORTABLE,
-	OPT_FENTRY,
+	OPT_KPROBES,
 	OPT_READY,
 	OPT_BYTES,
 	OPT_PAGES,
@@ -170,9 +170,8 @@ static const struct argp_option common_opts[] = {
 	  0 },
 	{ "portable", OPT_PORTABLE, NULL, 0,
 	  "Use tracepoints only, even where kprobes work", 0 },
-	{ "fentry", OPT_FENTRY, NULL, 0,
-	  "Precise tier: fentry/fexit where they attach, kprobes elsewhere",
-	  0 },
+	{ "kprobes", OPT_KPROBES, NULL, 0,
+	  "Precise tier: kprobes even where fentry/fexit would attach", 0 },
 	{ "ready-file", OPT_READY, "PATH", 0,
 	  "Write PATH once every probe is attached", 0 },
 	{ "bytes", OPT_BYTES, NULL, 0, "Print sizes in bytes", 0 },
@@ -199,8 +198,8 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 	case OPT_PORTABLE:
 		cli.s.probes.portable_only = true;
 		break;
-	case OPT_FENTRY:
-		cli.s.probes.fentry_first = true;
+	case OPT_KPROBES:
+		cli.s.probes.kprobes_only = true;
 		break;
 	case OPT_READY:
 		cli.s.ready_file = arg;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Precise tier: kprobes (fentry/fexit on kernels without them) inside the
- * accounting code.
+ * Precise tier: fentry/fexit, or kprobes where trampolines do not attach,
+ * inside the accounting code.
  *
  * Entry probes record in kctx what the task is doing (VFIO, with the dma's
  * iova/vaddr/size and the mm it charges); the portable tier's observations
@@ -305,9 +305,9 @@ static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr)
 
 /*
  * Each VFIO hook has a kprobe pair and an fentry/fexit pair with the same
- * bodies. The frontend uses the kprobes where the kernel has them (they
- * measured cheaper, see probes.c), the pair on kernels without kprobes or
- * with --fentry, if the module's BTF has the function.
+ * bodies. The frontend uses the pair where the kernel attaches trampolines
+ * and the module's BTF and kallsyms have the function, the kprobes
+ * elsewhere or with --kprobes.
  */
 static __always_inline void lock_acct_enter(void *dma, bool async)
 {

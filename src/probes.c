@@ -275,17 +275,18 @@ static void plan_precise(struct probes *p, const struct probes_opts *o)
 		}
 		snprintf(pr->target, sizeof(pr->target), "%s", q[i].found);
 		/*
-		 * kprobes first: in the test VMs (6.12, 7.2) the fentry/fexit
-		 * trampolines on these hooks ran 1.5 % more of a VFIO map's
-		 * instructions than kprobes did (BENCHMARKS.md, workload 4).
+		 * Trampolines first: one per hook, where kprobes need a kprobe
+		 * and a kretprobe (and an int3 where ftrace cannot serve them).
+		 * In the test VMs (6.12) they ran fewer of a VFIO map's
+		 * instructions than kprobes (BENCHMARKS.md, workload 4).
 		 */
-		if ((o->fentry_first || !kprobes) &&
+		if (!o->kprobes_only &&
 		    use_fentry_pair(pr, q[i].exact, &tramp)) {
 			snprintf(pr->kind, sizeof(pr->kind), "fentry");
 			continue;
 		}
-		if ((o->fentry_first || !kprobes) && pr->fexit &&
-		    !pr->fentry && q[i].exact && fentry_can_attach(pr->label)) {
+		if (!o->kprobes_only && pr->fexit && !pr->fentry &&
+		    q[i].exact && fentry_can_attach(pr->label)) {
 			snprintf(pr->kind, sizeof(pr->kind), "fexit");
 			continue;
 		}

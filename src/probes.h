@@ -35,7 +35,7 @@ struct probe {
 struct probes_opts {
 	const char *btf_path;  /* --btf */
 	bool portable_only;    /* --portable */
-	bool fentry_first;     /* --fentry: trampolines before kprobes */
+	bool kprobes_only;     /* --kprobes: no fentry/fexit */
 	bool follow_tree;      /* run mode: follow forks of the tree map */
 	bool filter_tree;      /* events only for the tree map */
 	int cgroup_fd;	       /* -1, or a cgroup v2 directory */

@@ -19,13 +19,13 @@ import mla_check  # noqa: E402
 
 VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "overlap_mlock",
                   "overlap_vfio", "other_task", "limits")
-# VFIO scenarios run again with --fentry
-FENTRY_SCENARIOS = ("fentry_mlocked", "fentry_limits")
+# VFIO scenarios run again with --kprobes
+KPROBE_SCENARIOS = ("kprobes_mlocked", "kprobes_limits")
 BUCKET_SCENARIOS = ("shm", "io_uring", "io_uring_mlocked", "perf",
                     "refusals")
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
                   "vfio_lock_acct", "mm_lock_acct", "vfio_pin_pages_remote")
-# with --fentry, on every kernel we boot: how each hook attaches
+# by default, on every kernel we boot: how each hook attaches
 FENTRY_KINDS = {"__account_locked_vm": "fexit", "account_locked_vm": "fexit",
                 "mm_lock_acct": "fentry", "vfio_pin_pages_remote": "fentry"}
 
@@ -253,7 +253,7 @@ def features_table(block):
     return table
 
 
-def check_features(c, block, label, logdir, fentry_block):
+def check_features(c, block, label, logdir, kprobe_block):
     test = "features: precise probes attached"
     if not c.check(test, block is not None, "no output"):
         return
@@ -262,13 +262,16 @@ def check_features(c, block, label, logdir, fentry_block):
         f.write(out + "\n")
     table = features_table(block)
     for probe in PRECISE_PROBES:
-        c.equal(test, probe, table.get(probe), ("kprobe", "active"))
-    test = "features --fentry: trampolines where they attach"
-    if not c.check(test, fentry_block is not None, "no output"):
-        return
-    table = features_table(fentry_block)
+        c.equal(test, probe, table.get(probe, ("", ""))[1], "active")
     for probe, kind in FENTRY_KINDS.items():
-        c.equal(test, probe, table.get(probe), (kind, "active"))
+        c.equal("features: trampolines where they attach", probe,
+                table.get(probe), (kind, "active"))
+    test = "features --kprobes: kprobes everywhere"
+    if not c.check(test, kprobe_block is not None, "no output"):
+        return
+    table = features_table(kprobe_block)
+    for probe in PRECISE_PROBES:
+        c.equal(test, probe, table.get(probe), ("kprobe", "active"))
 
 
 def check_verify(c, block):
@@ -298,12 +301,12 @@ def main():
     blocks, _ = parse_log(args.log)
     c = mla_check.Checks(f"vm {args.label} ")
     check_features(c, blocks.get("features"), args.label,
-                   os.path.dirname(args.log), blocks.get("features_fentry"))
+                   os.path.dirname(args.log), blocks.get("features_kprobes"))
     check_verify(c, blocks.get("verify"))
     failures_txt = os.path.join(os.path.dirname(args.log),
                                 f"{args.label}.failures.txt")
     open(failures_txt, "w").close()
-    for name in (VFIO_SCENARIOS + FENTRY_SCENARIOS + BUCKET_SCENARIOS +
+    for name in (VFIO_SCENARIOS + KPROBE_SCENARIOS + BUCKET_SCENARIOS +
                  ("workload",)):
         run = load_run(c, name, blocks.get(name))
         if not run:

@@ -51,12 +51,12 @@ for sc in map_unmap mlocked double_map overlap_mlock overlap_vfio other_task \
 	limits; do
 	run "$sc" "$S/vfio" "$sc"
 done
-# Again with fentry/fexit where they attach, as kernels without kprobes run
-# (the runs above use kprobes).
-plain features_fentry "$T" features --fentry
-TOOL_ARGS=--fentry
+# Again with kprobes only, as kernels without trampolines or module BTF
+# run (the runs above use fentry/fexit where they attach).
+plain features_kprobes "$T" features --kprobes
+TOOL_ARGS=--kprobes
 for sc in mlocked limits; do
-	run "fentry_$sc" "$S/vfio" "$sc"
+	run "kprobes_$sc" "$S/vfio" "$sc"
 done
 TOOL_ARGS=
 for sc in shm io_uring io_uring_mlocked perf refusals; do
