@@ -148,3 +148,6 @@ for c in ("portable", "kprobes", "precise"):
         print(f"  {name:<28} {p['runs_per_pair']:8.1f} runs {p['ns_per_pair'] / 1e3:10.1f} us")
 json.dump(out, open(sys.argv[2], "w"), indent=1)
 PY
+# the guest log stays (.output/bench), and the sessions by parity
+mkdir -p "$out/bench" && cp "$work/log" "$out/bench/vm-vfio-$label.log"
+python3 "$top/bench/vfio-sessions.py" "$work/log" "$top/bench/results-vfio-$label.json"
