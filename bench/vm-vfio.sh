@@ -57,9 +57,9 @@ start() {
 	sleep 2
 }
 # The order turns by one each session, so every configuration runs as often
-# in each place: with a fixed order, every other tracing session ran 2-7 %
-# slower than the rest whatever its configuration (BENCHMARKS.md), and a
-# fixed order put all sessions of one configuration on the slow side.
+# in each place: every other session runs slower whatever its configuration
+# (BENCHMARKS.md), and a fixed order of four put all sessions of two
+# configurations on the slow side.
 order="none portable kprobes precise"
 for r in \$(seq $reps); do
 	for c in \$order; do

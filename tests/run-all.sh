@@ -103,7 +103,7 @@ for s in "${stages[@]}"; do
 done
 
 # Optional cases, by name prefix: README.md "Optional tests" lists them.
-optional='^SKIPPED verifier accepts (fexit_|mmap_lock_released)'
+optional='^SKIPPED verifier accepts (fexit_|fentry_|mmap_lock_released)'
 passed=$(grep -c '^ok ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 skipped_ok=$(grep '^SKIPPED ' "$log" | grep -cE "$optional")
