@@ -147,20 +147,26 @@ bool fentry_can_attach(const char *func)
 	return link_fd >= 0;
 }
 
-/* Module @module's BTF has function @func, so fentry can target it. */
+/*
+ * Module @module's BTF has function @func, so fentry can target it. The
+ * last module's BTF is kept: every hook asked about is in the same one.
+ */
 bool module_btf_has_func(const char *module, const char *func)
 {
-	struct btf *base = vmlinux_btf(NULL), *btf;
-	bool found;
+	static char name[64];
+	static struct btf *btf;
+	struct btf *base = vmlinux_btf(NULL);
 
 	if (!base || !module_has_btf(module))
 		return false;
-	btf = btf__load_module_btf(module, base);
-	if (libbpf_get_error(btf))
-		return false;
-	found = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0;
-	btf__free(btf);
-	return found;
+	if (!btf || strcmp(name, module)) {
+		btf__free(btf);
+		btf = btf__load_module_btf(module, base);
+		if (libbpf_get_error(btf))
+			btf = NULL;
+		snprintf(name, sizeof(name), "%s", module);
+	}
+	return btf && btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0;
 }
 
 /* This kernel has BPF helper @name (a value of its enum bpf_func_id). */

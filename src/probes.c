@@ -218,21 +218,41 @@ static void plan_portable(struct probes *p, const struct probes_opts *o,
 	}
 }
 
+/* An fentry/fexit pair can name @pr's function: BTF and kallsyms agree. */
+static bool fentry_target_present(const struct probe *pr, bool exact)
+{
+	return pr->fentry && exact &&
+	       module_btf_has_func(pr->module, pr->label);
+}
+
+/* fentry/fexit programs rather than a kprobe and a kretprobe */
+static bool on_trampoline(const struct probe *pr)
+{
+	return !strcmp(pr->kind, "fexit") || !strcmp(pr->kind, "fentry");
+}
+
 /*
- * A module function gets an fentry/fexit pair when the kernel attaches
- * trampolines (tried on __account_locked_vm), the module's BTF has the
- * function, and fexit can read a return value whatever the argument count
- * (bpf_get_func_ret, 5.17).
+ * A module function gets an fentry/fexit pair when its target is present,
+ * the kernel attaches trampolines (tried on __account_locked_vm) and fexit
+ * can read a return value whatever the argument count (bpf_get_func_ret,
+ * 5.17).
  */
 static bool use_fentry_pair(const struct probe *pr, bool exact, int *tramp)
 {
-	if (!pr->fentry || !exact ||
-	    !module_btf_has_func(pr->module, pr->label))
+	if (!fentry_target_present(pr, exact))
 		return false;
 	if (*tramp < 0)
 		*tramp = fentry_can_attach("__account_locked_vm") &&
 			 kernel_has_helper("BPF_FUNC_get_func_ret");
 	return *tramp;
+}
+
+/* Where the precise tier's functions are in kallsyms; -errno if unreadable. */
+static int resolve_precise(struct ksym_query q[N_PRECISE])
+{
+	for (unsigned int i = 0; i < N_PRECISE; i++)
+		q[i].name = precise_tpl[i].label;
+	return ksyms_resolve(q, N_PRECISE);
 }
 
 /* Precise tier: kprobes present, targets present, fentry where it works. */
@@ -242,9 +262,7 @@ static void plan_precise(struct probes *p, const struct probes_opts *o)
 	bool kprobes = have_kprobes();
 	int kerr, tramp = -1;
 
-	for (unsigned int i = 0; i < N_PRECISE; i++)
-		q[i].name = precise_tpl[i].label;
-	kerr = ksyms_resolve(q, N_PRECISE);
+	kerr = resolve_precise(q);
 	for (unsigned int i = 0; i < N_PRECISE; i++) {
 		struct probe *pr = &p->list[N_PORTABLE + i];
 
@@ -280,15 +298,16 @@ static void plan_precise(struct probes *p, const struct probes_opts *o)
 		 * In the test VMs (6.12) they ran fewer of a VFIO map's
 		 * instructions than kprobes (BENCHMARKS.md, workload 4).
 		 */
-		if (!o->kprobes_only &&
-		    use_fentry_pair(pr, q[i].exact, &tramp)) {
-			snprintf(pr->kind, sizeof(pr->kind), "fentry");
-			continue;
-		}
-		if (!o->kprobes_only && pr->fexit && !pr->fentry &&
-		    q[i].exact && fentry_can_attach(pr->label)) {
-			snprintf(pr->kind, sizeof(pr->kind), "fexit");
-			continue;
+		if (!o->kprobes_only) {
+			if (use_fentry_pair(pr, q[i].exact, &tramp)) {
+				snprintf(pr->kind, sizeof(pr->kind), "fentry");
+				continue;
+			}
+			if (pr->fexit && !pr->fentry && q[i].exact &&
+			    fentry_can_attach(pr->label)) {
+				snprintf(pr->kind, sizeof(pr->kind), "fexit");
+				continue;
+			}
 		}
 		if (!kprobes)
 			probe_off(pr, "no kprobes in this kernel "
@@ -310,7 +329,7 @@ static void apply_autoload(struct probes *p)
 			continue;
 		if (!strcmp(pr->kind, "fentry"))
 			set_autoload(p->skel, pr->fentry, true);
-		if (!strcmp(pr->kind, "fexit") || !strcmp(pr->kind, "fentry")) {
+		if (on_trampoline(pr)) {
 			set_autoload(p->skel, pr->fexit, true);
 			continue;
 		}
@@ -465,7 +484,7 @@ static int attach_one(struct probes *p, struct probe *pr, char *why, int len)
 		if (!pr->links[0])
 			return -errno;
 	}
-	if (!strcmp(pr->kind, "fexit") || !strcmp(pr->kind, "fentry")) {
+	if (on_trampoline(pr)) {
 		prog = prog_by_name(p->skel, pr->fexit);
 		pr->links[1] = bpf_program__attach(prog);
 		return pr->links[1] ? 0 : -errno;
@@ -761,17 +780,16 @@ static const char *other_flavour(const char *prog, int nargs)
  * or renamed: 6.12 has BTF for vfio_lock_acct but only the symbol
  * vfio_lock_acct.part.0): says why in @why, for the n/a line.
  */
-static bool fentry_target_missing(const char *prog, char *why, size_t len)
+static bool fentry_target_missing(const char *prog, const struct ksym_query *q,
+				  char *why, size_t len)
 {
 	for (unsigned int i = 0; i < N_PRECISE; i++) {
 		const struct probe *t = &precise_tpl[i];
-		struct ksym_query q = { .name = t->label };
 
 		if (!t->module || !t->fentry ||
 		    (strcmp(prog, t->fentry) && strcmp(prog, t->fexit)))
 			continue;
-		if (module_btf_has_func(t->module, t->label) &&
-		    !ksyms_resolve(&q, 1) && q.exact)
+		if (fentry_target_present(t, q[i].exact))
 			return false;
 		snprintf(why, len,
 			 " (%s of %s is not here under that name, in BTF and "
@@ -792,6 +810,7 @@ int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 	const char **names;
 	struct btf *vmlinux;
 	int n = 0, failed = 0, nargs;
+	struct ksym_query q[N_PRECISE] = { 0 };
 	char missing[256];
 
 	*refused = 0;
@@ -807,6 +826,7 @@ int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 	vmlinux = btf_path ? btf__parse(btf_path, NULL) :
 			     btf__load_vmlinux_btf();
 	nargs = vmlinux ? tp_btf_nargs(vmlinux, "mmap_lock_released") : -1;
+	resolve_precise(q); /* unreadable: none exact, the VFIO pairs n/a */
 	btf__free(vmlinux);
 	old = libbpf_set_print(verify_print);
 	for (int i = 0; i < n; i++) {
@@ -818,7 +838,8 @@ int probes_verify_all(const char *btf_path, FILE *out, int *refused)
 			free((void *)names[i]);
 			continue;
 		}
-		if (fentry_target_missing(names[i], missing, sizeof(missing))) {
+		if (fentry_target_missing(names[i], q, missing,
+					  sizeof(missing))) {
 			fprintf(out, "n/a %s%s\n", names[i], missing);
 			free((void *)names[i]);
 			continue;
