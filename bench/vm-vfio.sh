@@ -11,6 +11,13 @@
 # own time per pair from the kernel's BPF statistics and the frontend's CPU
 # time. Prints the tables and writes bench/results-vfio-LABEL.json.
 #
+# The tracer's programs run once per vfio_pin_pages_remote() batch, i.e.
+# once per physically contiguous run of the buffer, so the buffer's layout
+# decides their share: BENCH_VFIO_LAYOUT=thp-apart (the default) builds it
+# from 2 MiB huge pages no two of which are adjacent (512 runs a GiB, the
+# same in every session); "asis" takes what the allocator gives (2 to 260
+# runs a GiB in one guest, alternating between sessions).
+#
 # The guest runs with "-icount shift=0": its clock advances one nanosecond
 # per instruction executed (by either vCPU), so the times are instruction
 # counts, unmoved by the load of the shared host (in real time, the medians
@@ -23,6 +30,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/vm/lib.sh
 . "$top/tests/vm/lib.sh"
 label=${1:-6.12}
+layout=${BENCH_VFIO_LAYOUT:-thp-apart}
+name=$label
+[[ $layout == thp-apart ]] || name=$label-$layout
 reps=${2:-8}
 pairs=${3:-12}
 out=${OUTPUT:-$top/.output}
@@ -64,7 +74,7 @@ order="none portable kprobes precise"
 for r in \$(seq $reps); do
 	for c in \$order; do
 		start \$c
-		/payload/vfio bench_map \$((pairs + 1)) | tail -n +2 |
+		/payload/vfio bench_map \$((pairs + 1)) $layout | tail -n +2 |
 			sed "s/^{/MLA-BENCH {\"config\":\"\$c\",/"
 		[ \$c = none ] || { kill -INT \$tracer; wait \$tracer; }
 	done
@@ -75,11 +85,11 @@ done
 cpu() { set -- \$(sed 's/.*) //' /proc/\$1/stat); echo \$((\${12} + \${13})); }
 for c in portable kprobes precise; do
 	start \$c
-	/payload/vfio bench_map 1 >/dev/null
+	/payload/vfio bench_map 1 $layout >/dev/null
 	echo 1 >/proc/sys/kernel/bpf_stats_enabled
 	/payload/progstats | sed "s/^/MLA-STATS \$c before /"
 	t0=\$(cpu \$tracer)
-	/payload/vfio bench_map \$pairs | sed "s/^{/MLA-BENCH {\\"config\\":\\"\$c\\",\\"stats\\":1,/"
+	/payload/vfio bench_map \$pairs $layout | sed "s/^{/MLA-BENCH {\\"config\\":\\"\$c\\",\\"stats\\":1,/"
 	t1=\$(cpu \$tracer)
 	/payload/progstats | sed "s/^/MLA-STATS \$c after /"
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
@@ -94,21 +104,25 @@ suite=$(mla_label_suite "$label") || exit 1
 "$top/tests/vm/mkinitramfs.sh" "$label" "$work/payload" "$work/initrd.gz" 2>/dev/null
 MLA_VM_MEM=2560M "$top/tests/vm/boot.sh" "$label" "$work/initrd.gz" "$work/log" 2>/dev/null ||
 	{ echo "the guest did not finish: $(tail -5 "$work/log")"; exit 1; }
-python3 - "$work/log" "$top/bench/results-vfio-$label.json" "$label" "$clock" <<'PY'
+python3 - "$work/log" "$top/bench/results-vfio-$name.json" "$label" "$clock" "$layout" <<'PY'
 import json, statistics, sys
 lines = open(sys.argv[1], errors="replace").read().splitlines()
 rows = [json.loads(l.split("MLA-BENCH ", 1)[1]) for l in lines if "MLA-BENCH {" in l]
 stat_rows = [r for r in rows if r.get("stats")]
 rows = [r for r in rows if not r.get("stats")]
-out = {"kernel": sys.argv[3], "clock": sys.argv[4]}
-print(f"guest clock: {sys.argv[4]}")
+out = {"kernel": sys.argv[3], "clock": sys.argv[4], "layout": sys.argv[5]}
+print(f"guest clock: {sys.argv[4]}; buffer layout: {sys.argv[5]}")
 print(f"{'config':<9} {'map s (median, min-max)':>26} {'unmap s (median, min-max)':>28}")
 for c in ("none", "portable", "kprobes", "precise"):
     m = [r["map_s"] for r in rows if r["config"] == c]
     u = [r["unmap_s"] for r in rows if r["config"] == c]
+    runs = [r.get("phys_runs", 0) for r in rows if r["config"] == c]
     out[c] = {"map_median": statistics.median(m), "map_min": min(m), "map_max": max(m),
-              "unmap_median": statistics.median(u), "unmap_min": min(u), "unmap_max": max(u), "reps": len(m)}
-    print(f"{c:<9} {statistics.median(m):10.4f} ({min(m):.4f}-{max(m):.4f}) {statistics.median(u):10.4f} ({min(u):.4f}-{max(u):.4f})")
+              "unmap_median": statistics.median(u), "unmap_min": min(u), "unmap_max": max(u), "reps": len(m),
+              "phys_runs_median": statistics.median(runs), "phys_runs_min": min(runs),
+              "phys_runs_max": max(runs)}
+    print(f"{c:<9} {statistics.median(m):10.4f} ({min(m):.4f}-{max(m):.4f}) {statistics.median(u):10.4f} ({min(u):.4f}-{max(u):.4f})"
+          f"  runs {statistics.median(runs):g} ({min(runs)}-{max(runs)})")
 for c in ("portable", "kprobes", "precise"):
     t = out[c]["map_median"] + out[c]["unmap_median"]
     t0 = out["none"]["map_median"] + out["none"]["unmap_median"]
@@ -117,8 +131,11 @@ for c in ("portable", "kprobes", "precise"):
     b = min(r["map_s"] + r["unmap_s"] for r in rows if r["config"] == c)
     b0 = min(r["map_s"] + r["unmap_s"] for r in rows if r["config"] == "none")
     out[c]["added_pct_best"] = 100 * (b - b0) / b0
+    runs = out[c]["phys_runs_median"] or 1
+    out[c]["added_us_per_run"] = (t - t0) * 1e6 / runs
     print(f"{c}: adds {out[c]['added_pct']:+.1f}% to map+unmap of 1 GiB "
-          f"(medians; fastest pairs: {out[c]['added_pct_best']:+.1f}%)")
+          f"(medians; fastest pairs: {out[c]['added_pct_best']:+.1f}%), "
+          f"{out[c]['added_us_per_run']:.2f} us per physical run ({runs:g})")
 # programs' time and the frontend's CPU (ticks of 10 ms) per map+unmap pair
 for c in ("portable", "kprobes", "precise"):
     snap = {"before": {}, "after": {}}
@@ -148,6 +165,6 @@ for c in ("portable", "kprobes", "precise"):
         print(f"  {name:<28} {p['runs_per_pair']:8.1f} runs {p['ns_per_pair'] / 1e3:10.1f} us")
 json.dump(out, open(sys.argv[2], "w"), indent=1)
 PY
-# the guest log stays (.output/bench), and the sessions by parity
-mkdir -p "$out/bench" && cp "$work/log" "$out/bench/vm-vfio-$label.log"
-python3 "$top/bench/vfio-sessions.py" "$work/log" "$top/bench/results-vfio-$label.json"
+# the guest log stays (.output/bench), and the sessions one by one
+mkdir -p "$out/bench" && cp "$work/log" "$out/bench/vm-vfio-$name.log"
+python3 "$top/bench/vfio-sessions.py" "$work/log" "$top/bench/results-vfio-$name.json"

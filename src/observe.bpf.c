@@ -244,27 +244,31 @@ observe_counts(struct mm_struct *mm, struct mla_mm_stat *st,
 	return st;
 }
 
-static __always_inline struct mla_mm_stat *
-observe_mm_entry(struct mm_struct *mm, const struct mla_cause *c, bool create)
+static __always_inline void observe_mm_at(__u64 mm, const struct mla_cause *c,
+					  bool create, __u64 locked,
+					  __u64 pinned)
 {
-	__u64 key = (__u64)mm;
-	__u64 locked, pinned;
-
-	if (!mm)
-		return NULL;
-	locked = mm_locked_vm(mm);
-	pinned = mm_pinned_vm(mm);
-	if (!locked && !pinned && !create && !hint_maybe_tracked(key))
-		return NULL;
-	return observe_counts(mm, bpf_map_lookup_elem(&mms, &key), c, create,
-			      locked, pinned);
+	if (!mm || !c)
+		return;
+	if (!locked && !pinned && !create && !hint_maybe_tracked(mm))
+		return;
+	observe_counts((struct mm_struct *)mm, bpf_map_lookup_elem(&mms, &mm),
+		       c, create, locked, pinned);
 }
 
 int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create)
 {
-	if (!c)
-		return 0;
-	observe_mm_entry((struct mm_struct *)mm, c, create);
+	if (mm)
+		observe_mm_at(mm, c, create, mm_locked_vm((void *)mm),
+			      mm_pinned_vm((void *)mm));
+	return 0;
+}
+
+int mla_observe_mm_read(const struct mla_released *r,
+			const struct mla_cause *c)
+{
+	if (r)
+		observe_mm_at(r->mm, c, false, r->locked, r->pinned);
 	return 0;
 }
 

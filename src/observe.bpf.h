@@ -33,9 +33,10 @@ struct mla_cause {
 };
 
 /*
- * An mmap write lock being released: the mm, passed in memory because a
- * BTF pointer cannot be hashed (in memory it is a plain number), and its
- * counters, read with plain loads. The cause is only worked out if needed.
+ * An mm and its counters, read by the caller with plain loads through a
+ * BTF pointer (a write lock being released, an fexit). The mm is passed in
+ * memory because a BTF pointer cannot be hashed: in memory it is a plain
+ * number.
  */
 struct mla_released {
 	__u64 mm;
@@ -348,6 +349,9 @@ int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create);
 int mla_observe_user(__u64 task, const struct mla_cause *c);
 int mla_emit_failure(const struct mla_cause *c,
 			     const struct mla_refusal *r);
+/* Observe @r->mm, whose counters the caller read (plain loads, fexit). */
+int mla_observe_mm_read(const struct mla_released *r,
+			const struct mla_cause *c);
 /* Observe an mm whose mmap write lock is released, if it holds or held any. */
 int mla_observe_released(const struct mla_released *r);
 

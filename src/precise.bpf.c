@@ -152,13 +152,34 @@ static __always_inline void precise_failure(struct mla_kctx *k, int counter,
 /* ---- __account_locked_vm / account_locked_vm (mm/util.c, exported) ----- */
 
 /*
- * Shared by the fexit and kretprobe flavours. @task is whose rlimit applied
- * (VFIO passes dma->task, which may not be current).
+ * No enclosing probe named the source: vfio_change_dma_owner's charges
+ * (its mm_lock_acct is not hooked, see probes.c), iommufd's, FPGA's. The
+ * ioctl being served names it, as it does for the portable tier.
+ */
+static __always_inline __u8 syscall_source(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+
+	if (task->flags & MLA_PF_KTHREAD)
+		return MLA_SRC_OTHER;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	/* x86 keeps ax == -ENOSYS until the syscall returns */
+	if ((long)regs->ax == -MLA_ENOSYS && regs->orig_ax == MLA_NR_ioctl)
+		return ioctl_source(regs->si);
+	return MLA_SRC_OTHER;
+}
+
+/*
+ * Shared by the fexit and kretprobe flavours: @r the mm charged and its
+ * counters now. @task is whose rlimit applied (VFIO passes dma->task,
+ * which may not be current).
  */
 static __always_inline void account_done(struct mla_kctx *k,
-					 struct mm_struct *mm, __u64 pages,
-					 bool inc, struct task_struct *task,
-					 bool bypass, long ret)
+					 const struct mla_released *r,
+					 __u64 pages, bool inc,
+					 struct task_struct *task, bool bypass,
+					 long ret)
 {
 	struct mla_cause c;
 	__u64 limit_cur = 0, limit_max = 0;
@@ -166,17 +187,39 @@ static __always_inline void account_done(struct mla_kctx *k,
 	if (!k)
 		return;
 	kctx_cause(&c, k);
+	if (c.source == MLA_SRC_OTHER)
+		c.source = syscall_source();
 	if (ret == -MLA_ENOMEM && inc) {
 		if (task)
 			task_memlock_rlimit(task, &limit_cur, &limit_max);
-		precise_failure(k, MLA_LOCKED_VM, ret, mm_locked_vm(mm), pages,
+		precise_failure(k, MLA_LOCKED_VM, ret, r->locked, pages,
 				limit_cur >> MLA_PAGE_SHIFT, task != NULL);
 		return;
 	}
 	if (bypass)
 		c.flags |= MLA_F_LOCK_CAP;
-	observe_mm(mm, &c, false);
+	mla_observe_mm_read(r, &c);
 	k->observed = 1;
+}
+
+/*
+ * fexit: @mm is a BTF pointer, so the counters are plain loads (the
+ * kretprobe's read_mm() takes two probe reads); in @r the pointer becomes
+ * a number.
+ */
+static __always_inline void read_btf_mm(struct mla_released *r,
+					struct mm_struct *mm)
+{
+	r->mm = (__u64)mm;
+	r->locked = mm->locked_vm;
+	r->pinned = mm->pinned_vm.counter;
+}
+
+static __always_inline void read_mm(struct mla_released *r, __u64 mm)
+{
+	r->mm = mm;
+	r->locked = mm ? mm_locked_vm((void *)mm) : 0;
+	r->pinned = mm ? mm_pinned_vm((void *)mm) : 0;
 }
 
 /*
@@ -200,8 +243,13 @@ int BPF_PROG(fexit_account_locked_vm_inner, struct mm_struct *mm,
 	     bool bypass_rlim, int ret)
 {
 	struct mla_kctx *k = kctx_enter(MLA_KF_ACCOUNT_LOCKED_VM, MLA_SRC_OTHER);
+	struct mla_released r;
 
-	account_done(k, as_number(mm), pages, inc, as_number(task), bypass_rlim,
+	read_btf_mm(&r, mm);
+
+	/* the task is only read for a refusal: launder it only then */
+	account_done(k, &r, pages, inc,
+		     ret == -MLA_ENOMEM ? as_number(task) : NULL, bypass_rlim,
 		     ret);
 	kctx_leave(k);
 	return 0;
@@ -212,8 +260,11 @@ int BPF_PROG(fexit_account_locked_vm, struct mm_struct *mm,
 	     unsigned long pages, bool inc, int ret)
 {
 	struct mla_kctx *k = kctx_enter(MLA_KF_ACCOUNT_LOCKED_VM, MLA_SRC_OTHER);
+	struct mla_released r;
 
-	account_done(k, as_number(mm), pages, inc, NULL, false, ret);
+	read_btf_mm(&r, mm);
+
+	account_done(k, &r, pages, inc, NULL, false, ret);
 	kctx_leave(k);
 	return 0;
 }
@@ -239,12 +290,13 @@ SEC("kretprobe/__account_locked_vm")
 int BPF_KRETPROBE(kretprobe_account_locked_vm_inner, int ret)
 {
 	struct mla_kctx *k = kctx_get();
+	struct mla_released r;
 
 	if (!k)
 		return 0;
-	account_done(k, (struct mm_struct *)k->acct_mm, k->acct_pages,
-		     k->acct_inc, (struct task_struct *)k->acct_task,
-		     k->acct_bypass, ret);
+	read_mm(&r, k->acct_mm);
+	account_done(k, &r, k->acct_pages, k->acct_inc,
+		     (struct task_struct *)k->acct_task, k->acct_bypass, ret);
 	kctx_leave(k);
 	return 0;
 }
@@ -269,18 +321,29 @@ SEC("kretprobe/account_locked_vm")
 int BPF_KRETPROBE(kretprobe_account_locked_vm, int ret)
 {
 	struct mla_kctx *k = kctx_get();
+	struct mla_released r;
 
 	if (!k)
 		return 0;
-	account_done(k, (struct mm_struct *)k->acct_mm, k->acct_pages,
-		     k->acct_inc, NULL, false, ret);
+	read_mm(&r, k->acct_mm);
+	account_done(k, &r, k->acct_pages, k->acct_inc, NULL, false, ret);
 	kctx_leave(k);
 	return 0;
 }
 
 /* ---- VFIO type1 (module vfio_iommu_type1) ------------------------------ */
 
-static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr)
+/*
+ * A field of the dma: a plain load through the BTF pointer an fentry gets,
+ * a probe read through the number a kprobe gets. Under TCG the probe reads
+ * were 40 % of fentry vfio_pin_pages_remote's instructions, once per batch.
+ */
+#define DMA_READ(dma, btf, field) \
+	((btf) ? (dma)->field : BPF_CORE_READ(dma, field))
+
+/* @btf: @dma_ptr is the fentry's BTF pointer (a compile-time constant) */
+static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr,
+					 const bool btf)
 {
 	struct vfio_dma___mla *dma = dma_ptr;
 
@@ -291,16 +354,17 @@ static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr)
 	if (k->dma == (__u64)dma)
 		return;
 	k->dma = (__u64)dma;
-	k->ctx[0] = BPF_CORE_READ(dma, iova);
-	k->ctx[1] = BPF_CORE_READ(dma, vaddr);
-	k->ctx[2] = BPF_CORE_READ(dma, size);
+	k->ctx[0] = DMA_READ(dma, btf, iova);
+	k->ctx[1] = DMA_READ(dma, btf, vaddr);
+	k->ctx[2] = DMA_READ(dma, btf, size);
 	k->flags |= MLA_F_VFIO_CTX;
-	if (BPF_CORE_READ(dma, lock_cap))
+	if (DMA_READ(dma, btf, lock_cap))
 		k->flags |= MLA_F_LOCK_CAP;
 	if (bpf_core_field_exists(dma->mm))
-		k->mm = (__u64)BPF_CORE_READ(dma, mm);
+		k->mm = (__u64)DMA_READ(dma, btf, mm);
 	else /* before 6.1.20: the group leader's mm at the time */
-		k->mm = (__u64)BPF_CORE_READ(dma, task, mm);
+		k->mm = btf ? (__u64)dma->task->mm :
+			      (__u64)BPF_CORE_READ(dma, task, mm);
 }
 
 /*
@@ -309,7 +373,8 @@ static __always_inline void vfio_dma_ctx(struct mla_kctx *k, void *dma_ptr)
  * and the module's BTF and kallsyms have the function, the kprobes
  * elsewhere or with --kprobes.
  */
-static __always_inline void lock_acct_enter(void *dma, bool async)
+static __always_inline void lock_acct_enter(void *dma, bool async,
+					    const bool btf)
 {
 	struct mla_kctx *k = kctx_enter(MLA_KF_VFIO_LOCK_ACCT, MLA_SRC_VFIO);
 
@@ -320,7 +385,7 @@ static __always_inline void lock_acct_enter(void *dma, bool async)
 	k->observed = 0;
 	if (async)
 		k->flags |= MLA_F_ASYNC;
-	vfio_dma_ctx(k, dma);
+	vfio_dma_ctx(k, dma, btf);
 }
 
 /* vfio_lock_acct and mm_lock_acct return */
@@ -353,7 +418,8 @@ static __always_inline void mm_lock_acct_enter(__u64 mm, bool lock_cap)
  * (@limit, in pages) before any accounting call.
  */
 static __always_inline void pin_remote_enter(void *dma, long npage,
-					     unsigned long limit)
+					     unsigned long limit,
+					     const bool btf)
 {
 	struct mla_kctx *k = kctx_enter(MLA_KF_VFIO_PIN_REMOTE, MLA_SRC_VFIO);
 
@@ -362,7 +428,7 @@ static __always_inline void pin_remote_enter(void *dma, long npage,
 	k->source = MLA_SRC_VFIO;
 	k->pin_limit = limit;
 	k->pin_npage = npage;
-	vfio_dma_ctx(k, dma);
+	vfio_dma_ctx(k, dma, btf);
 }
 
 static __always_inline void pin_remote_exit(long ret)
@@ -388,7 +454,7 @@ static __always_inline void pin_remote_exit(long ret)
 SEC("kprobe")
 int BPF_KPROBE(kprobe_vfio_lock_acct, void *dma, long npage, bool async)
 {
-	lock_acct_enter(dma, async);
+	lock_acct_enter(dma, async, false);
 	return 0;
 }
 
@@ -402,7 +468,7 @@ int BPF_KRETPROBE(kretprobe_vfio_lock_acct, int ret)
 SEC("fentry/vfio_lock_acct")
 int BPF_PROG(fentry_vfio_lock_acct, void *dma, long npage, bool async)
 {
-	lock_acct_enter(as_number(dma), async);
+	lock_acct_enter(dma, async, true);
 	return 0;
 }
 
@@ -433,7 +499,7 @@ SEC("fentry/mm_lock_acct")
 int BPF_PROG(fentry_mm_lock_acct, struct task_struct *task,
 	     struct mm_struct *mm, bool lock_cap, long npage)
 {
-	mm_lock_acct_enter((__u64)as_number(mm), lock_cap);
+	mm_lock_acct_enter((__u64)mm, lock_cap);
 	return 0;
 }
 
@@ -448,7 +514,7 @@ SEC("kprobe/vfio_pin_pages_remote")
 int BPF_KPROBE(kprobe_vfio_pin_pages_remote, void *dma, unsigned long vaddr,
 	       long npage, void *pfn_base, unsigned long limit)
 {
-	pin_remote_enter(dma, npage, limit);
+	pin_remote_enter(dma, npage, limit, false);
 	return 0;
 }
 
@@ -463,7 +529,7 @@ SEC("fentry/vfio_pin_pages_remote")
 int BPF_PROG(fentry_vfio_pin_pages_remote, void *dma, unsigned long vaddr,
 	     long npage, void *pfn_base, unsigned long limit)
 {
-	pin_remote_enter(as_number(dma), npage, limit);
+	pin_remote_enter(dma, npage, limit, true);
 	return 0;
 }
 

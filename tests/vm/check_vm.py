@@ -18,16 +18,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import mla_check  # noqa: E402
 
 VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "overlap_mlock",
-                  "overlap_vfio", "other_task", "limits")
+                  "overlap_vfio", "other_task", "owner_change", "limits")
 # VFIO scenarios run again with --kprobes
 KPROBE_SCENARIOS = ("kprobes_mlocked", "kprobes_limits")
 BUCKET_SCENARIOS = ("shm", "io_uring", "io_uring_mlocked", "perf",
                     "refusals")
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
-                  "vfio_lock_acct", "mm_lock_acct", "vfio_pin_pages_remote")
+                  "vfio_lock_acct", "vfio_pin_pages_remote")
 # by default, on every kernel we boot: how each hook attaches
 FENTRY_KINDS = {"__account_locked_vm": "fexit", "account_locked_vm": "fexit",
-                "mm_lock_acct": "fentry", "vfio_pin_pages_remote": "fentry"}
+                "vfio_pin_pages_remote": "fentry"}
+# left off while __account_locked_vm is hooked: it charges through that
+UNNEEDED_PROBES = ("mm_lock_acct",)
 
 
 def parse_log(path):
@@ -73,16 +75,17 @@ def load_run(c, name, block):
     return steps, summary, events
 
 
-def check_other_task(c, steps, events):
+def check_other_task(c, steps, events, name="other_task",
+                     foreign=("unmap_by_child", "release_by_child_exit")):
     """Uncharges run by another task land on the mm that was charged."""
     for s in steps:
-        if s["step"] not in ("unmap_by_child", "release_by_child_exit"):
+        if s["step"] not in foreign:
             continue
         mine = [e for e in events
                 if e.get("type") == "change" and e["pid"] == s["pid"]
                 and e["counter"] == "locked_vm"
                 and s["t0"] <= e["ts_ns"] <= s["t1"]]
-        test = f"other_task: {s['step']} charged to pid {s['pid']}"
+        test = f"{name}: {s['step']} charged to pid {s['pid']}"
         c.check(test, mine, "no event")
         c.check(test, all(e.get("by_pid", e["pid"]) != e["pid"]
                           for e in mine),
@@ -266,12 +269,17 @@ def check_features(c, block, label, logdir, kprobe_block):
     for probe, kind in FENTRY_KINDS.items():
         c.equal("features: trampolines where they attach", probe,
                 table.get(probe), (kind, "active"))
+    for probe in UNNEEDED_PROBES:
+        c.equal("features: redundant hooks left off", probe,
+                table.get(probe, ("", ""))[1], "off")
     test = "features --kprobes: kprobes everywhere"
     if not c.check(test, kprobe_block is not None, "no output"):
         return
     table = features_table(kprobe_block)
     for probe in PRECISE_PROBES:
         c.equal(test, probe, table.get(probe), ("kprobe", "active"))
+    for probe in UNNEEDED_PROBES:
+        c.equal(test, probe, table.get(probe, ("", ""))[1], "off")
 
 
 def check_verify(c, block):
@@ -317,6 +325,10 @@ def main():
         c.tests.update(cc.tests)
         if name == "other_task":
             check_other_task(c, steps, events)
+        if name == "owner_change":
+            # the child moved the charge: our mm's uncharge is its doing
+            check_other_task(c, steps, events, name,
+                             ("charge_moved_to_child",))
         check_replay(c, name, blocks[name], summary)
         if name.endswith("limits"):
             check_headroom(c, steps, summary, name)

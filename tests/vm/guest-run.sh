@@ -48,7 +48,7 @@ plain features "$T" features
 plain verify "$T" features --verify
 
 for sc in map_unmap mlocked double_map overlap_mlock overlap_vfio other_task \
-	limits; do
+	owner_change limits; do
 	run "$sc" "$S/vfio" "$sc"
 done
 # Again with kprobes only, as kernels without trampolines or module BTF

@@ -21,12 +21,16 @@
  *               dma_entry_limit), then wait like hold
  *   hold_vm     run as a QEMU (argv[0] qemu-system-x86_64, -name, -m):
  *               without CAP_IPC_LOCK, map 4 MiB, then wait like hold
- *   bench_map N     map and unmap 1 GiB N times (the benchmark)
+ *   owner_change  a child takes over a mapping (VFIO_DMA_MAP_FLAG_VADDR)
+ *   bench_map N [thp-apart|asis]
+ *               map and unmap 1 GiB N times (the benchmark); the buffer's
+ *               physical layout: see bench_map()
  */
 #define _GNU_SOURCE
 #include <linux/capability.h>
 #include <linux/vfio.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -264,6 +268,60 @@ static int other_task(void)
 	return 0;
 }
 
+/* type1's live update: invalidate the mapping's vaddr, keep it pinned */
+static int dma_invalidate_vaddr(int c, unsigned long iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.flags = VFIO_DMA_UNMAP_FLAG_VADDR,
+		.iova = iova,
+		.size = size,
+	};
+
+	return rc(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u));
+}
+
+/*
+ * A child gives the invalidated mapping a vaddr of its own: type1 moves
+ * the charge from our mm to the child's (vfio_change_dma_owner, 6.1.20+,
+ * which charges through mm_lock_acct directly, no vfio_lock_acct around).
+ */
+static int new_owner_child(int c)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		char *buf = map_anon(4 * MIB, 0);
+		struct vfio_iommu_type1_dma_map m = {
+			.argsz = sizeof(m),
+			.flags = VFIO_DMA_MAP_FLAG_VADDR,
+			.vaddr = (unsigned long)buf,
+			.iova = IOVA(1),
+			.size = 4 * MIB,
+		};
+
+		_exit(STEP("map_vaddr_as_new_owner", "vfio",
+			   rc(ioctl(c, VFIO_IOMMU_MAP_DMA, &m))) ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -ECHILD;
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
+}
+
+static int owner_change(void)
+{
+	int g, c = container_open(0, &g);
+	char *buf = map_anon(4 * MIB, 0);
+
+	if (ioctl(c, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR) != 1)
+		die("no VFIO_UPDATE_VADDR");
+	STEP("map", "vfio", dma_map(c, buf, IOVA(1), 4 * MIB));
+	STEP("invalidate_vaddr", "vfio", dma_invalidate_vaddr(c, IOVA(1), 4 * MIB));
+	STEP("charge_moved_to_child", "vfio", new_owner_child(c));
+	return 0;
+}
+
 /* Drop CAP_IPC_LOCK for good, so RLIMIT_MEMLOCK applies. */
 static void drop_ipc_lock(void)
 {
@@ -387,11 +445,87 @@ static double seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* VFIO_IOMMU_MAP_DMA and UNMAP_DMA of 1 GiB, timed. */
-static int bench_map(int n)
+/*
+ * Physically contiguous runs in [@buf, @buf + @len), from /proc/self/pagemap
+ * (PFNs need CAP_SYS_ADMIN; 0 when unreadable). type1 pins one run per
+ * vfio_pin_pages_remote() call, so the tracer's programs run once per run:
+ * how fragmented the guest's memory is decides their share of the time.
+ */
+static long phys_runs(const char *buf, size_t len)
+{
+	size_t n = len / (4 * KIB), bytes = n * sizeof(uint64_t);
+	uint64_t *pm = malloc(bytes);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	long runs = 0;
+
+	/* one read: each takes the mmap lock, which the tracer watches */
+	if (pm && fd >= 0 &&
+	    pread(fd, pm, bytes, (uintptr_t)buf / (4 * KIB) * 8) ==
+		    (ssize_t)bytes) {
+		for (size_t i = 0; i < n; i++) {
+			uint64_t pfn = pm[i] & ((1ULL << 55) - 1);
+
+			if (!pfn) { /* PFNs hidden, or a page not present */
+				runs = 0;
+				break;
+			}
+			if (!i || pfn != (pm[i - 1] & ((1ULL << 55) - 1)) + 1)
+				runs++;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(pm);
+	return runs;
+}
+
+static char *align_2m(char *p)
+{
+	return (char *)(((uintptr_t)p + 2 * MIB - 1) & ~(2 * MIB - 1));
+}
+
+/*
+ * @len of transparent huge pages, no two of them adjacent in physical
+ * memory: each 2 MiB page is moved (mremap keeps the page) to the mirror
+ * position, so neighbours are in descending physical order. What a guest's
+ * RAM looks like on a host whose free memory is fragmented above 2 MiB:
+ * one vfio_pin_pages_remote() batch per huge page. A page the kernel could
+ * not make huge shows as more runs (bench_map prints them).
+ */
+static char *map_thp_apart(size_t len)
+{
+	size_t n = len / (2 * MIB);
+	char *src = mmap(NULL, len + 2 * MIB, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *dst = mmap(NULL, len + 2 * MIB, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (src == MAP_FAILED || dst == MAP_FAILED)
+		die("mmap");
+	src = align_2m(src);
+	dst = align_2m(dst);
+	if (madvise(src, len, MADV_HUGEPAGE))
+		die("madvise MADV_HUGEPAGE");
+	memset(src, 1, len);
+	for (size_t i = 0; i < n; i++)
+		if (mremap(src + i * 2 * MIB, 2 * MIB, 2 * MIB,
+			   MREMAP_MAYMOVE | MREMAP_FIXED,
+			   dst + (n - 1 - i) * 2 * MIB) == MAP_FAILED)
+			die("mremap");
+	return dst;
+}
+
+/*
+ * VFIO_IOMMU_MAP_DMA and UNMAP_DMA of 1 GiB, timed. @layout "asis": the
+ * memory as the allocator hands it out (from 2 to 240 physical runs a GiB,
+ * seen in one guest); "thp-apart": map_thp_apart(), the same in every run.
+ */
+static int bench_map(int n, const char *layout)
 {
 	int g, c = container_open(0, &g);
-	char *buf = map_anon(1024 * MIB, 0);
+	char *buf = strcmp(layout, "asis") ? map_thp_apart(1024 * MIB) :
+					     map_anon(1024 * MIB, 0);
+	long runs = phys_runs(buf, 1024 * MIB);
 
 	for (int i = 0; i < n; i++) {
 		double t0 = seconds(), t1, t2;
@@ -402,7 +536,8 @@ static int bench_map(int n)
 		if (dma_unmap(c, IOVA(1), 1024 * MIB))
 			die("unmap");
 		t2 = seconds();
-		say("{\"map_s\":%.6f,\"unmap_s\":%.6f}\n", t1 - t0, t2 - t1);
+		say("{\"map_s\":%.6f,\"unmap_s\":%.6f,\"phys_runs\":%ld}\n",
+		    t1 - t0, t2 - t1, runs);
 	}
 	return 0;
 }
@@ -424,6 +559,8 @@ int main(int argc, char **argv)
 		return overlap_vfio();
 	if (!strcmp(what, "other_task"))
 		return other_task();
+	if (!strcmp(what, "owner_change"))
+		return owner_change();
 	if (!strcmp(what, "limits"))
 		return in_child(limited_child);
 	if (!strcmp(what, "hold") && argc > 2)
@@ -433,8 +570,8 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "hold_vm") && argc > 2)
 		return hold_vm(argv[2]);
 	if (!strcmp(what, "bench_map") && argc > 2)
-		return bench_map(atoi(argv[2]));
+		return bench_map(atoi(argv[2]), argc > 3 ? argv[3] : "thp-apart");
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
-	    "overlap_mlock|overlap_vfio|other_task|limits|hold READY|bench_map N\"}\n");
+	    "overlap_mlock|overlap_vfio|other_task|owner_change|limits|hold READY|bench_map N [thp-apart|asis]\"}\n");
 	return 2;
 }
