@@ -264,8 +264,7 @@ int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create)
 	return 0;
 }
 
-int mla_observe_mm_read(const struct mla_released *r,
-			const struct mla_cause *c)
+int mla_observe_mm_read(const struct mla_released *r, const struct mla_cause *c)
 {
 	if (r)
 		observe_mm_at(r->mm, c, false, r->locked, r->pinned);

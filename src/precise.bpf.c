@@ -175,11 +175,9 @@ static __always_inline __u8 syscall_source(void)
  * counters now. @task is whose rlimit applied (VFIO passes dma->task,
  * which may not be current).
  */
-static __always_inline void account_done(struct mla_kctx *k,
-					 const struct mla_released *r,
-					 __u64 pages, bool inc,
-					 struct task_struct *task, bool bypass,
-					 long ret)
+static __always_inline void
+account_done(struct mla_kctx *k, const struct mla_released *r, __u64 pages,
+	     bool inc, struct task_struct *task, bool bypass, long ret)
 {
 	struct mla_cause c;
 	__u64 limit_cur = 0, limit_max = 0;
@@ -417,9 +415,8 @@ static __always_inline void mm_lock_acct_enter(__u64 mm, bool lock_cap)
  * with its own pre-check against current->mm and the caller's rlimit
  * (@limit, in pages) before any accounting call.
  */
-static __always_inline void pin_remote_enter(void *dma, long npage,
-					     unsigned long limit,
-					     const bool btf)
+static __always_inline void
+pin_remote_enter(void *dma, long npage, unsigned long limit, const bool btf)
 {
 	struct mla_kctx *k = kctx_enter(MLA_KF_VFIO_PIN_REMOTE, MLA_SRC_VFIO);
 

@@ -275,8 +275,9 @@ static void skip_mm_lock_acct(struct probes *p)
 	if (!acct || !mm || acct->state == PROBE_OFF)
 		return;
 	mm->late = false;
-	probe_off(mm, "not needed: the __account_locked_vm probe sees its "
-		      "charges%s",
+	probe_off(mm,
+		  "not needed: the __account_locked_vm probe sees its "
+		  "charges%s",
 		  NULL);
 }
 

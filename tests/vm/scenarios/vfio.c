@@ -302,7 +302,9 @@ static int new_owner_child(int c)
 		};
 
 		_exit(STEP("map_vaddr_as_new_owner", "vfio",
-			   rc(ioctl(c, VFIO_IOMMU_MAP_DMA, &m))) ? 1 : 0);
+			   rc(ioctl(c, VFIO_IOMMU_MAP_DMA, &m))) ?
+			      1 :
+			      0);
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid)
 		return -ECHILD;
@@ -317,7 +319,8 @@ static int owner_change(void)
 	if (ioctl(c, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR) != 1)
 		die("no VFIO_UPDATE_VADDR");
 	STEP("map", "vfio", dma_map(c, buf, IOVA(1), 4 * MIB));
-	STEP("invalidate_vaddr", "vfio", dma_invalidate_vaddr(c, IOVA(1), 4 * MIB));
+	STEP("invalidate_vaddr", "vfio",
+	     dma_invalidate_vaddr(c, IOVA(1), 4 * MIB));
 	STEP("charge_moved_to_child", "vfio", new_owner_child(c));
 	return 0;
 }
@@ -570,7 +573,8 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "hold_vm") && argc > 2)
 		return hold_vm(argv[2]);
 	if (!strcmp(what, "bench_map") && argc > 2)
-		return bench_map(atoi(argv[2]), argc > 3 ? argv[3] : "thp-apart");
+		return bench_map(atoi(argv[2]),
+				 argc > 3 ? argv[3] : "thp-apart");
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
 	    "overlap_mlock|overlap_vfio|other_task|owner_change|limits|hold READY|bench_map N [thp-apart|asis]\"}\n");
 	return 2;
