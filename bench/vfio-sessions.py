@@ -47,7 +47,8 @@ def sessions(path):
 def fit(points):
     """(fixed_ms, per_run_us) of the least-squares line, or None."""
     xs = [x for x, _ in points]
-    if len(set(xs)) < 2:
+    # a slope needs runs that differ: 511 against 512 says nothing
+    if not xs or max(xs) - min(xs) < 0.2 * max(xs):
         return None
     mx, my = statistics.mean(xs), statistics.mean(y for _, y in points)
     sxx = sum((x - mx) ** 2 for x in xs)
@@ -78,7 +79,7 @@ def main():
                      f"   (adds {fixed - base_fixed:+.3f} ms "
                      f"+ {slope - base_slope:+.2f} us a run)"))
     else:
-        print("(one run count in every session: no per-run line to fit)")
+        print("(the sessions' runs hardly differ: no per-run line to fit)")
     if len(sys.argv) > 2:
         with open(sys.argv[2]) as f:
             doc = json.load(f)
