@@ -634,7 +634,7 @@ int baseline(struct bpf_iter__task *ctx)
 			us.peak[i] = v[i];
 			us.by_src[i][MLA_SRC_PREEXISTING] = v[i];
 		}
-		bpf_map_update_elem(&users, &uid, &us, BPF_NOEXIST);
+		map_insert(&users, &uid, &us, &stats.dropped_users);
 	}
 	return 0;
 }
