@@ -333,8 +333,11 @@ int BPF_KRETPROBE(kretprobe_account_locked_vm, int ret)
 
 /*
  * A field of the dma: a plain load through the BTF pointer an fentry gets,
- * a probe read through the number a kprobe gets. Under TCG the probe reads
- * were 40 % of fentry vfio_pin_pages_remote's instructions, once per batch.
+ * a probe read through the number a kprobe gets. Plain loads took fentry
+ * vfio_pin_pages_remote from 836 to 359 ns a batch in the test VM
+ * (BENCHMARKS.md, workload 4). The fentry flavour stores the pointers
+ * themselves in the kctx map, which needs CAP_PERFMON (the verifier's
+ * allow_ptr_leaks), as loading tracing programs does anyway.
  */
 #define DMA_READ(dma, btf, field) \
 	((btf) ? (dma)->field : BPF_CORE_READ(dma, field))
