@@ -46,12 +46,15 @@ def sessions(path):
 
 def fit(points):
     """(fixed_ms, per_run_us) of the least-squares line, or None."""
+    points = [(x, y) for x, y in points if x > 0]  # 0: runs unknown
     xs = [x for x, _ in points]
     # a slope needs runs that differ: 511 against 512 says nothing
     if not xs or max(xs) - min(xs) < 0.2 * max(xs):
         return None
     mx, my = statistics.mean(xs), statistics.mean(y for _, y in points)
     sxx = sum((x - mx) ** 2 for x in xs)
+    if not sxx:
+        return None
     slope = sum((x - mx) * (y - my) for x, y in points) / sxx
     return my - slope * mx, slope * 1e3
 

@@ -131,11 +131,12 @@ for c in ("portable", "kprobes", "precise"):
     b = min(r["map_s"] + r["unmap_s"] for r in rows if r["config"] == c)
     b0 = min(r["map_s"] + r["unmap_s"] for r in rows if r["config"] == "none")
     out[c]["added_pct_best"] = 100 * (b - b0) / b0
-    runs = out[c]["phys_runs_median"] or 1
-    out[c]["added_us_per_run"] = (t - t0) * 1e6 / runs
+    runs = out[c]["phys_runs_median"]  # 0: pagemap gave no PFNs
+    out[c]["added_us_per_run"] = (t - t0) * 1e6 / runs if runs else None
+    per_run = (f"{out[c]['added_us_per_run']:.2f} us per physical run ({runs:g})"
+               if runs else "physical runs unknown")
     print(f"{c}: adds {out[c]['added_pct']:+.1f}% to map+unmap of 1 GiB "
-          f"(medians; fastest pairs: {out[c]['added_pct_best']:+.1f}%), "
-          f"{out[c]['added_us_per_run']:.2f} us per physical run ({runs:g})")
+          f"(medians; fastest pairs: {out[c]['added_pct_best']:+.1f}%), {per_run}")
 # programs' time and the frontend's CPU (ticks of 10 ms) per map+unmap pair
 for c in ("portable", "kprobes", "precise"):
     snap = {"before": {}, "after": {}}

@@ -184,9 +184,10 @@ account_done(struct mla_kctx *k, const struct mla_released *r, __u64 pages,
 
 	if (!k)
 		return;
+	/* in the kctx, so that a refusal's event names it too */
+	if (k->source == MLA_SRC_OTHER)
+		k->source = syscall_source();
 	kctx_cause(&c, k);
-	if (c.source == MLA_SRC_OTHER)
-		c.source = syscall_source();
 	if (ret == -MLA_ENOMEM && inc) {
 		if (task)
 			task_memlock_rlimit(task, &limit_cur, &limit_max);

@@ -256,23 +256,28 @@ static int resolve_precise(struct ksym_query q[N_PRECISE])
 }
 
 /*
- * mm_lock_acct (6.1.20+) charges through __account_locked_vm: with that
- * hooked, its pair only repeats, once per VFIO batch, what the inner probe
- * sees (a sixth of the precise tier's instructions a batch in the test VM,
- * BENCHMARKS.md workload 4). Its one other caller, vfio_change_dma_owner,
- * is named by the ioctl it serves (account_done in precise.bpf.c).
+ * mm_lock_acct (6.1.20+) charges through __account_locked_vm, and its
+ * caller vfio_lock_acct names the dma: with both hooked, its pair only
+ * repeats, once per VFIO batch, what they see (a sixth of the precise
+ * tier's instructions a batch in the test VM, BENCHMARKS.md workload 4).
+ * Its one other caller, vfio_change_dma_owner, is named by the ioctl it
+ * serves (account_done in precise.bpf.c). Where vfio_lock_acct is inlined
+ * away, it stays: a release's uncharge has no ioctl to be named by.
  */
 static void skip_mm_lock_acct(struct probes *p)
 {
-	struct probe *acct = NULL, *mm = NULL;
+	struct probe *acct = NULL, *lock = NULL, *mm = NULL;
 
 	for (unsigned int i = N_PORTABLE; i < p->n; i++) {
 		if (!strcmp(p->list[i].label, "__account_locked_vm"))
 			acct = &p->list[i];
+		if (!strcmp(p->list[i].label, "vfio_lock_acct"))
+			lock = &p->list[i];
 		if (!strcmp(p->list[i].label, "mm_lock_acct"))
 			mm = &p->list[i];
 	}
-	if (!acct || !mm || acct->state == PROBE_OFF)
+	if (!acct || !lock || !mm || acct->state == PROBE_OFF ||
+	    lock->state == PROBE_OFF)
 		return;
 	mm->late = false;
 	probe_off(mm,

@@ -20,7 +20,8 @@ import mla_check  # noqa: E402
 VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "overlap_mlock",
                   "overlap_vfio", "other_task", "owner_change", "limits")
 # VFIO scenarios run again with --kprobes
-KPROBE_SCENARIOS = ("kprobes_mlocked", "kprobes_limits")
+KPROBE_SCENARIOS = ("kprobes_mlocked", "kprobes_limits",
+                    "kprobes_owner_change")
 BUCKET_SCENARIOS = ("shm", "io_uring", "io_uring_mlocked", "perf",
                     "refusals")
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
@@ -325,7 +326,7 @@ def main():
         c.tests.update(cc.tests)
         if name == "other_task":
             check_other_task(c, steps, events)
-        if name == "owner_change":
+        if name.endswith("owner_change"):
             # the child moved the charge: our mm's uncharge is its doing
             check_other_task(c, steps, events, name,
                              ("charge_moved_to_child",))

@@ -55,7 +55,7 @@ done
 # run (the runs above use fentry/fexit where they attach).
 plain features_kprobes "$T" features --kprobes
 TOOL_ARGS=--kprobes
-for sc in mlocked limits; do
+for sc in mlocked limits owner_change; do
 	run "kprobes_$sc" "$S/vfio" "$sc"
 done
 TOOL_ARGS=

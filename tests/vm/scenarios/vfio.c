@@ -468,7 +468,8 @@ static long phys_runs(const char *buf, size_t len)
 		for (size_t i = 0; i < n; i++) {
 			uint64_t pfn = pm[i] & ((1ULL << 55) - 1);
 
-			if (!pfn) { /* PFNs hidden, or a page not present */
+			/* bit 63: present; else the bits are a swap entry */
+			if (!(pm[i] >> 63) || !pfn) {
 				runs = 0;
 				break;
 			}
@@ -490,8 +491,10 @@ static char *align_2m(char *p)
 /*
  * @len of transparent huge pages, no two of them adjacent in physical
  * memory: each 2 MiB page is moved (mremap keeps the page) to the mirror
- * position, so neighbours are in descending physical order. What a guest's
- * RAM looks like on a host whose free memory is fragmented above 2 MiB:
+ * position, so neighbours are in descending physical order (unless the
+ * allocator handed them out descending: the printed runs would say).
+ * What a guest's RAM looks like on a host whose free memory is fragmented
+ * above 2 MiB:
  * one vfio_pin_pages_remote() batch per huge page. A page the kernel could
  * not make huge shows as more runs (bench_map prints them).
  */
@@ -576,6 +579,7 @@ int main(int argc, char **argv)
 		return bench_map(atoi(argv[2]),
 				 argc > 3 ? argv[3] : "thp-apart");
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
-	    "overlap_mlock|overlap_vfio|other_task|owner_change|limits|hold READY|bench_map N [thp-apart|asis]\"}\n");
+	    "overlap_mlock|overlap_vfio|other_task|owner_change|limits|"
+	    "hold READY|bench_map N [thp-apart|asis]\"}\n");
 	return 2;
 }
