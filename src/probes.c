@@ -89,6 +89,7 @@ static const struct probe precise_tpl[] = {
 #define N_PRECISE (sizeof(precise_tpl) / sizeof(precise_tpl[0]))
 
 static struct probe *probe_named(struct probes *p, const char *prog);
+static struct probe *probe_labelled(struct probes *p, const char *label);
 static int attach_one(struct probes *p, struct probe *pr, char *why, int len);
 
 static struct bpf_program *prog_by_name(struct memlockacct *skel,
@@ -266,16 +267,10 @@ static int resolve_precise(struct ksym_query q[N_PRECISE])
  */
 static void skip_mm_lock_acct(struct probes *p)
 {
-	struct probe *acct = NULL, *lock = NULL, *mm = NULL;
+	struct probe *acct = probe_labelled(p, "__account_locked_vm");
+	struct probe *lock = probe_labelled(p, "vfio_lock_acct");
+	struct probe *mm = probe_labelled(p, "mm_lock_acct");
 
-	for (unsigned int i = N_PORTABLE; i < p->n; i++) {
-		if (!strcmp(p->list[i].label, "__account_locked_vm"))
-			acct = &p->list[i];
-		if (!strcmp(p->list[i].label, "vfio_lock_acct"))
-			lock = &p->list[i];
-		if (!strcmp(p->list[i].label, "mm_lock_acct"))
-			mm = &p->list[i];
-	}
 	if (!acct || !lock || !mm || acct->state == PROBE_OFF ||
 	    lock->state == PROBE_OFF)
 		return;
@@ -394,6 +389,14 @@ static struct probe *probe_named(struct probes *p, const char *prog)
 	return NULL;
 }
 
+static struct probe *probe_labelled(struct probes *p, const char *label)
+{
+	for (unsigned int i = 0; i < p->n; i++)
+		if (!strcmp(p->list[i].label, label))
+			return &p->list[i];
+	return NULL;
+}
+
 /* Run an iterator whose work is its side effects on the maps. */
 static int run_iter(struct bpf_program *prog)
 {
@@ -490,10 +493,9 @@ int probes_attach_late(struct probes *p)
 
 bool probes_active(struct probes *p, const char *label)
 {
-	for (unsigned int i = 0; i < p->n; i++)
-		if (!strcmp(p->list[i].label, label))
-			return p->list[i].state == PROBE_ACTIVE;
-	return false;
+	struct probe *pr = probe_labelled(p, label);
+
+	return pr && pr->state == PROBE_ACTIVE;
 }
 
 int probes_resync(struct probes *p)
