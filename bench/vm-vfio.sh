@@ -67,9 +67,9 @@ start() {
 	sleep 2
 }
 # The order turns by one each session, so every configuration runs as often
-# in each place: every other session runs slower whatever its configuration
-# (BENCHMARKS.md), and a fixed order of four put all sessions of two
-# configurations on the slow side.
+# in each place: with the asis layout every other session's buffer had ten
+# times the runs (BENCHMARKS.md), and a fixed order of four put all sessions
+# of two configurations on the many-runs side.
 order="none portable kprobes precise"
 for r in \$(seq $reps); do
 	for c in \$order; do

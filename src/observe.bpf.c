@@ -244,35 +244,30 @@ observe_counts(struct mm_struct *mm, struct mla_mm_stat *st,
 	return st;
 }
 
-/* Observe @r->mm with the counters in @r. */
-static __always_inline void observe_mm_at(const struct mla_released *r,
-					  const struct mla_cause *c,
-					  bool create)
+static __always_inline void observe_mm_at(__u64 mm, const struct mla_cause *c,
+					  bool create, __u64 locked,
+					  __u64 pinned)
 {
-	__u64 key = r->mm;
-
-	if (!key || !c)
+	if (!mm || !c)
 		return;
-	if (!r->locked && !r->pinned && !create && !hint_maybe_tracked(key))
+	if (!locked && !pinned && !create && !hint_maybe_tracked(mm))
 		return;
-	observe_counts((struct mm_struct *)key,
-		       bpf_map_lookup_elem(&mms, &key), c, create, r->locked,
-		       r->pinned);
+	observe_counts((struct mm_struct *)mm, bpf_map_lookup_elem(&mms, &mm),
+		       c, create, locked, pinned);
 }
 
 int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create)
 {
-	struct mla_released r;
-
-	read_mm(&r, mm);
-	observe_mm_at(&r, c, create);
+	if (mm)
+		observe_mm_at(mm, c, create, mm_locked_vm((void *)mm),
+			      mm_pinned_vm((void *)mm));
 	return 0;
 }
 
 int mla_observe_mm_read(const struct mla_released *r, const struct mla_cause *c)
 {
 	if (r)
-		observe_mm_at(r, c, false);
+		observe_mm_at(r->mm, c, false, r->locked, r->pinned);
 	return 0;
 }
 

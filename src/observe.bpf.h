@@ -57,14 +57,6 @@ static __always_inline void *as_number(void *p)
 	return out;
 }
 
-/* @mm (a plain number, 0 for none) and its counters, by probe reads */
-static __always_inline void read_mm(struct mla_released *r, __u64 mm)
-{
-	r->mm = mm;
-	r->locked = mm ? mm_locked_vm((void *)mm) : 0;
-	r->pinned = mm ? mm_pinned_vm((void *)mm) : 0;
-}
-
 static __always_inline void stat_inc(__u64 *field)
 {
 	__sync_fetch_and_add(field, 1);
@@ -218,13 +210,13 @@ static __always_inline bool cause_kctx(struct mla_cause *c)
 }
 
 /*
- * What current is doing, from its registers: a syscall (x86 keeps ax ==
- * -ENOSYS until the syscall returns), a fault, or a kernel thread. @c is
- * zeroed by the caller; nr stays 0 outside a syscall. The arguments are
- * left for an event to read (args_lazy): the hot path sends none.
+ * What current is doing, seen from inside the kernel: a syscall (x86 keeps
+ * ax == -ENOSYS until the syscall returns), a fault, or a kernel thread.
+ * @c is zeroed by the caller. The arguments are left for an event to read
+ * (args_lazy): the hot path sends none.
  */
-static __always_inline void cause_current(struct mla_cause *c,
-					  struct mm_struct *mm)
+static __always_inline void cause_from_current(struct mla_cause *c,
+					       struct mm_struct *mm)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs;
@@ -232,6 +224,7 @@ static __always_inline void cause_current(struct mla_cause *c,
 
 	if (task->flags & MLA_PF_KTHREAD) {
 		c->kind = MLA_CAUSE_KTHREAD;
+		cause_kctx(c);
 		return;
 	}
 	own = (void *)task->mm == (void *)mm;
@@ -246,13 +239,6 @@ static __always_inline void cause_current(struct mla_cause *c,
 	} else {
 		c->kind = own ? MLA_CAUSE_FAULT : MLA_CAUSE_FOREIGN;
 	}
-}
-
-/* The same, and the precise tier's probe running in current, if any. */
-static __always_inline void cause_from_current(struct mla_cause *c,
-					       struct mm_struct *mm)
-{
-	cause_current(c, mm);
 	cause_kctx(c);
 }
 

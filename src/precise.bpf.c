@@ -158,10 +158,16 @@ static __always_inline void precise_failure(struct mla_kctx *k, int counter,
  */
 static __always_inline __u8 syscall_source(void)
 {
-	struct mla_cause now = {};
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
 
-	cause_current(&now, NULL);
-	return now.nr == MLA_NR_ioctl ? ioctl_source(now.cmd) : MLA_SRC_OTHER;
+	if (task->flags & MLA_PF_KTHREAD)
+		return MLA_SRC_OTHER;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	/* x86 keeps ax == -ENOSYS until the syscall returns */
+	if ((long)regs->ax == -MLA_ENOSYS && regs->orig_ax == MLA_NR_ioctl)
+		return ioctl_source(regs->si);
+	return MLA_SRC_OTHER;
 }
 
 /*
@@ -206,6 +212,13 @@ static __always_inline void read_btf_mm(struct mla_released *r,
 	r->mm = (__u64)mm;
 	r->locked = mm->locked_vm;
 	r->pinned = mm->pinned_vm.counter;
+}
+
+static __always_inline void read_mm(struct mla_released *r, __u64 mm)
+{
+	r->mm = mm;
+	r->locked = mm ? mm_locked_vm((void *)mm) : 0;
+	r->pinned = mm ? mm_pinned_vm((void *)mm) : 0;
 }
 
 /*

@@ -29,7 +29,8 @@ PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
 # by default, on every kernel we boot: how each hook attaches
 FENTRY_KINDS = {"__account_locked_vm": "fexit", "account_locked_vm": "fexit",
                 "vfio_pin_pages_remote": "fentry"}
-# left off while __account_locked_vm is hooked: it charges through that
+# left off while __account_locked_vm and vfio_lock_acct are hooked: it
+# charges through the one for the other
 UNNEEDED_PROBES = ("mm_lock_acct",)
 
 

@@ -88,11 +88,12 @@ static int container_open(int g, int *gfd)
 	return c;
 }
 
-static int dma_map(int c, void *vaddr, unsigned long iova, size_t size)
+static int dma_map_flags(int c, void *vaddr, unsigned long iova, size_t size,
+			 __u32 flags)
 {
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.flags = flags,
 		.vaddr = (unsigned long)vaddr,
 		.iova = iova,
 		.size = size,
@@ -101,15 +102,27 @@ static int dma_map(int c, void *vaddr, unsigned long iova, size_t size)
 	return rc(ioctl(c, VFIO_IOMMU_MAP_DMA, &m));
 }
 
-static int dma_unmap(int c, unsigned long iova, size_t size)
+static int dma_map(int c, void *vaddr, unsigned long iova, size_t size)
+{
+	return dma_map_flags(c, vaddr, iova, size,
+			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+}
+
+static int dma_unmap_flags(int c, unsigned long iova, size_t size, __u32 flags)
 {
 	struct vfio_iommu_type1_dma_unmap u = {
 		.argsz = sizeof(u),
+		.flags = flags,
 		.iova = iova,
 		.size = size,
 	};
 
 	return rc(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u));
+}
+
+static int dma_unmap(int c, unsigned long iova, size_t size)
+{
+	return dma_unmap_flags(c, iova, size, 0);
 }
 
 static int map_unmap(void)
@@ -268,47 +281,21 @@ static int other_task(void)
 	return 0;
 }
 
-/* type1's live update: invalidate the mapping's vaddr, keep it pinned */
-static int dma_invalidate_vaddr(int c, unsigned long iova, size_t size)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u),
-		.flags = VFIO_DMA_UNMAP_FLAG_VADDR,
-		.iova = iova,
-		.size = size,
-	};
-
-	return rc(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u));
-}
+static int owner_container; /* the container new_owner() maps into */
 
 /*
- * A child gives the invalidated mapping a vaddr of its own: type1 moves
- * the charge from our mm to the child's (vfio_change_dma_owner, 6.1.20+,
- * which charges through mm_lock_acct directly, no vfio_lock_acct around).
+ * In a child: give the invalidated mapping a vaddr of its own. type1 moves
+ * the charge from the parent's mm to the child's (vfio_change_dma_owner,
+ * 6.1.20+, which charges through mm_lock_acct directly, no vfio_lock_acct
+ * around).
  */
-static int new_owner_child(int c)
+static int new_owner(void)
 {
-	pid_t pid = fork();
-	int st;
+	char *buf = map_anon(4 * MIB, 0);
 
-	if (pid == 0) {
-		char *buf = map_anon(4 * MIB, 0);
-		struct vfio_iommu_type1_dma_map m = {
-			.argsz = sizeof(m),
-			.flags = VFIO_DMA_MAP_FLAG_VADDR,
-			.vaddr = (unsigned long)buf,
-			.iova = IOVA(1),
-			.size = 4 * MIB,
-		};
-
-		_exit(STEP("map_vaddr_as_new_owner", "vfio",
-			   rc(ioctl(c, VFIO_IOMMU_MAP_DMA, &m))) ?
-			      1 :
-			      0);
-	}
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
-		return -ECHILD;
-	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
+	return STEP("map_vaddr_as_new_owner", "vfio",
+		    dma_map_flags(owner_container, buf, IOVA(1), 4 * MIB,
+				  VFIO_DMA_MAP_FLAG_VADDR)) != 0;
 }
 
 static int owner_change(void)
@@ -319,9 +306,11 @@ static int owner_change(void)
 	if (ioctl(c, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR) != 1)
 		die("no VFIO_UPDATE_VADDR");
 	STEP("map", "vfio", dma_map(c, buf, IOVA(1), 4 * MIB));
+	/* type1's live update: the vaddr is invalid, the pages stay pinned */
 	STEP("invalidate_vaddr", "vfio",
-	     dma_invalidate_vaddr(c, IOVA(1), 4 * MIB));
-	STEP("charge_moved_to_child", "vfio", new_owner_child(c));
+	     dma_unmap_flags(c, IOVA(1), 4 * MIB, VFIO_DMA_UNMAP_FLAG_VADDR));
+	owner_container = c;
+	STEP("charge_moved_to_child", "vfio", in_child(new_owner) ? -EIO : 0);
 	return 0;
 }
 
