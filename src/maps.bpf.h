@@ -73,6 +73,29 @@ MLA_DECL struct {
 	__type(value, __u32);
 } mm_hint SEC(".maps");
 
+/*
+ * A charge the precise tier observed with the mmap write lock held (the
+ * return of __account_locked_vm): the release of that lock, next, finds
+ * the counters as observed, and may skip the hash lookup. Valid only for
+ * that task, on this CPU, before it was switched out (a task that moved,
+ * or let go of the lock, takes the full path).
+ */
+struct mla_seen_now {
+	__u64 mm;
+	__u64 locked;
+	__u64 pinned;
+	__u64 switches; /* nvcsw + nivcsw */
+	__u32 tid;
+	__u32 valid;
+};
+
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mla_seen_now);
+} seen_now SEC(".maps");
+
 struct mla_user_hint {
 	__u32 uid;
 	__u32 valid;
@@ -101,12 +124,17 @@ MLA_DECL struct {
  * it stays for the task's next call (a VFIO map makes one call per 2-8 MiB,
  * and an insert and a delete each time cost more than its probes' work);
  * the LRU drops the entries of tasks gone.
+ *
+ * vfio_pin_pages_remote has an entry probe only: what it records is a
+ * "batch" frame, kept with depth 0 until the ioctl returns (sys_exit_ioctl
+ * ends it), so the probes inside it and its next call find it there.
  */
 struct mla_kctx {
 	__u64 mm;	/* the mm being charged (VFIO: dma->mm) */
 	__u64 ctx[3];	/* vfio_dma: iova, vaddr, size */
 	__u64 pin_limit; /* vfio_pin_pages_remote: rlimit in pages */
 	__u64 pin_npage;
+	__u64 pin_locked; /* the charged mm's locked_vm at the batch's start */
 	__u64 acct_mm;	 /* __account_locked_vm arguments */
 	__u64 acct_pages;
 	__u64 acct_task;
@@ -120,7 +148,8 @@ struct mla_kctx {
 	__u8 acct_inc;
 	__u8 acct_bypass;
 	__u8 observed;	 /* the inner __account_locked_vm probe saw the charge */
-	__u8 pad[2];
+	__u8 batch;	 /* a vfio_pin_pages_remote frame is open (see above) */
+	__u8 pad;
 };
 
 MLA_DECL struct {

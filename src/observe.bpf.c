@@ -271,6 +271,44 @@ int mla_observe_mm_read(const struct mla_released *r, const struct mla_cause *c)
 	return 0;
 }
 
+static __always_inline __u64 current_switches(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->nvcsw + task->nivcsw;
+}
+
+/* The caller holds @r->mm's mmap write lock: see struct mla_seen_now. */
+int mla_note_seen(const struct mla_released *r)
+{
+	__u32 zero = 0;
+	struct mla_seen_now *sn = bpf_map_lookup_elem(&seen_now, &zero);
+
+	if (!sn || !r)
+		return 0;
+	sn->mm = r->mm;
+	sn->locked = r->locked;
+	sn->pinned = r->pinned;
+	sn->switches = current_switches();
+	sn->tid = (__u32)bpf_get_current_pid_tgid();
+	sn->valid = 1;
+	return 0;
+}
+
+/* The release of the lock held when the precise tier observed @r->mm. */
+static __always_inline bool seen_just_now(const struct mla_released *r)
+{
+	__u32 zero = 0;
+	struct mla_seen_now *sn = bpf_map_lookup_elem(&seen_now, &zero);
+
+	if (!sn || !sn->valid || sn->mm != r->mm)
+		return false;
+	sn->valid = 0;
+	return sn->locked == r->locked && sn->pinned == r->pinned &&
+	       sn->tid == (__u32)bpf_get_current_pid_tgid() &&
+	       sn->switches == current_switches();
+}
+
 /*
  * Most write-lock releases of a tracked mm change nothing (an mmap of
  * unlocked memory; a VFIO batch the precise tier has seen already): the
@@ -285,6 +323,8 @@ int mla_observe_released(const struct mla_released *r)
 	__u64 key;
 
 	if (!r || (!r->locked && !r->pinned && !hint_maybe_tracked(r->mm)))
+		return 0;
+	if (seen_just_now(r))
 		return 0;
 	key = r->mm;
 	st = bpf_map_lookup_elem(&mms, &key);

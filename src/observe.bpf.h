@@ -195,7 +195,7 @@ static __always_inline bool cause_kctx(struct mla_cause *c)
 	if (!precise)
 		return false;
 	k = bpf_map_lookup_elem(&kctx, &tid);
-	if (!k || !k->depth) /* idle: see struct mla_kctx */
+	if (!k || (!k->depth && !k->batch)) /* idle: see struct mla_kctx */
 		return false;
 	c->kind = MLA_CAUSE_KFUNC;
 	c->nr = k->kfunc;
@@ -349,9 +349,13 @@ int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create);
 int mla_observe_user(__u64 task, const struct mla_cause *c);
 int mla_emit_failure(const struct mla_cause *c,
 			     const struct mla_refusal *r);
+/* precise.bpf.c: an ioctl returns; end its vfio_pin_pages_remote frame. */
+int mla_vfio_batch_end(long ret);
 /* Observe @r->mm, whose counters the caller read (plain loads, fexit). */
 int mla_observe_mm_read(const struct mla_released *r,
 			const struct mla_cause *c);
+/* @r->mm was observed with its mmap write lock held, which is let go next. */
+int mla_note_seen(const struct mla_released *r);
 /* Observe an mm whose mmap write lock is released, if it holds or held any. */
 int mla_observe_released(const struct mla_released *r);
 

@@ -52,7 +52,7 @@ static __always_inline struct mla_kctx *kctx_enter(__u32 kfunc, __u8 source)
 		if (!k)
 			return NULL;
 	}
-	if (!k->depth) { /* the outermost probe: start afresh */
+	if (!k->depth && !k->batch) { /* the outermost probe: start afresh */
 		__builtin_memset(k, 0, sizeof(*k));
 		k->kfunc = kfunc;
 		k->source = source;
@@ -149,6 +149,45 @@ static __always_inline void precise_failure(struct mla_kctx *k, int counter,
 	event_submit(e);
 }
 
+/* ---- vfio_pin_pages_remote's pre-check ---------------------------------- */
+
+/*
+ * The ioctl of the batch frame failed with @ret: was it the pre-check? Only
+ * if the map could not fit, so an IOMMU mapping that failed is not told as
+ * a refusal. Told at the ioctl's exit, when what the map charged before
+ * the refusal is uncharged again: the numbers are those before the map.
+ */
+static __always_inline void pin_refusal(struct mla_kctx *k, long ret)
+{
+	__u32 kfunc = k->kfunc;
+
+	if (k->failed || (k->flags & MLA_F_LOCK_CAP) ||
+	    k->pin_locked + k->pin_npage <= k->pin_limit)
+		return;
+	k->kfunc = MLA_KF_VFIO_PIN_REMOTE;
+	k->flags &= ~MLA_F_ASYNC; /* the rollback's vfio_lock_acct set it */
+	precise_failure(k, MLA_LOCKED_VM, ret, k->pin_locked, k->pin_npage,
+			k->pin_limit, true);
+	k->kfunc = kfunc;
+}
+
+/* Called by sys_exit_ioctl (portable.bpf.c) for every VFIO ioctl. */
+int mla_vfio_batch_end(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mla_kctx *k;
+
+	if (!precise)
+		return 0;
+	k = bpf_map_lookup_elem(&kctx, &tid);
+	if (!k || !k->batch)
+		return 0;
+	if (ret == -MLA_ENOMEM)
+		pin_refusal(k, ret);
+	k->batch = 0;
+	return 0;
+}
+
 /* ---- __account_locked_vm / account_locked_vm (mm/util.c, exported) ----- */
 
 /*
@@ -173,11 +212,13 @@ static __always_inline __u8 syscall_source(void)
 /*
  * Shared by the fexit and kretprobe flavours: @r the mm charged and its
  * counters now. @task is whose rlimit applied (VFIO passes dma->task,
- * which may not be current).
+ * which may not be current). @held: the caller holds the mmap write lock
+ * (__account_locked_vm; account_locked_vm takes and drops it itself).
  */
 static __always_inline void
 account_done(struct mla_kctx *k, const struct mla_released *r, __u64 pages,
-	     bool inc, struct task_struct *task, bool bypass, long ret)
+	     bool inc, struct task_struct *task, bool bypass, long ret,
+	     const bool held)
 {
 	struct mla_cause c;
 	__u64 limit_cur = 0, limit_max = 0;
@@ -199,6 +240,9 @@ account_done(struct mla_kctx *k, const struct mla_released *r, __u64 pages,
 		c.flags |= MLA_F_LOCK_CAP;
 	mla_observe_mm_read(r, &c);
 	k->observed = 1;
+	/* its caller lets go of the mmap lock next: nothing left to see */
+	if (held)
+		mla_note_seen(r);
 }
 
 /*
@@ -249,7 +293,7 @@ int BPF_PROG(fexit_account_locked_vm_inner, struct mm_struct *mm,
 	/* the task is only read for a refusal: launder it only then */
 	account_done(k, &r, pages, inc,
 		     ret == -MLA_ENOMEM ? as_number(task) : NULL, bypass_rlim,
-		     ret);
+		     ret, true);
 	kctx_leave(k);
 	return 0;
 }
@@ -263,7 +307,7 @@ int BPF_PROG(fexit_account_locked_vm, struct mm_struct *mm,
 
 	read_btf_mm(&r, mm);
 
-	account_done(k, &r, pages, inc, NULL, false, ret);
+	account_done(k, &r, pages, inc, NULL, false, ret, false);
 	kctx_leave(k);
 	return 0;
 }
@@ -295,7 +339,8 @@ int BPF_KRETPROBE(kretprobe_account_locked_vm_inner, int ret)
 		return 0;
 	read_mm(&r, k->acct_mm);
 	account_done(k, &r, k->acct_pages, k->acct_inc,
-		     (struct task_struct *)k->acct_task, k->acct_bypass, ret);
+		     (struct task_struct *)k->acct_task, k->acct_bypass, ret,
+		     true);
 	kctx_leave(k);
 	return 0;
 }
@@ -325,7 +370,8 @@ int BPF_KRETPROBE(kretprobe_account_locked_vm, int ret)
 	if (!k)
 		return 0;
 	read_mm(&r, k->acct_mm);
-	account_done(k, &r, k->acct_pages, k->acct_inc, NULL, false, ret);
+	account_done(k, &r, k->acct_pages, k->acct_inc, NULL, false, ret,
+		     false);
 	kctx_leave(k);
 	return 0;
 }
@@ -415,40 +461,54 @@ static __always_inline void mm_lock_acct_enter(__u64 mm, bool lock_cap)
 }
 
 /*
- * vfio_pin_pages_remote(dma, vaddr, npage, pfn_base, limit, batch) refuses
- * with its own pre-check against current->mm and the caller's rlimit
- * (@limit, in pages) before any accounting call.
+ * vfio_pin_pages_remote(dma, vaddr, npage, pfn_base, limit, batch) pins one
+ * physically contiguous run and charges it; it refuses with its own
+ * pre-check (locked_vm + pages > @limit, the caller's rlimit in pages)
+ * before any accounting call. It runs once per run, up to 512 times a GiB,
+ * so it has an entry probe only: a return probe cost 0.35 us a run
+ * (BENCHMARKS.md, workload 4). The batch frame it opens stays until the
+ * ioctl returns; a refusal is told from it by pin_refusal().
  */
 static __always_inline void
-pin_remote_enter(void *dma, long npage, unsigned long limit, const bool btf)
+pin_remote_enter(void *dma_ptr, long npage, unsigned long limit, const bool btf)
 {
-	struct mla_kctx *k = kctx_enter(MLA_KF_VFIO_PIN_REMOTE, MLA_SRC_VFIO);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mla_kctx *k = bpf_map_lookup_elem(&kctx, &tid);
+	struct vfio_dma___mla *dma = dma_ptr;
+	bool first;
 
-	if (!k)
-		return;
+	if (!k) {
+		struct mla_kctx fresh = {};
+
+		bpf_map_update_elem(&kctx, &tid, &fresh, BPF_NOEXIST);
+		k = bpf_map_lookup_elem(&kctx, &tid);
+		if (!k)
+			return;
+	}
+	if (!k->batch) { /* the ioctl's first run: a refusal is still to tell */
+		__builtin_memset(k, 0, sizeof(*k));
+		k->batch = 1;
+	}
+	first = k->dma != (__u64)dma;
+	k->kfunc = MLA_KF_VFIO_PIN_REMOTE;
 	k->source = MLA_SRC_VFIO;
+	k->flags = 0;
+	k->dma = 0; /* dma->size moved: read it again */
+	vfio_dma_ctx(k, dma, btf);
+	/*
+	 * A refusal is told as the map's: what locked_vm held before it and
+	 * all the pages it asked for, whichever run the pre-check stopped.
+	 */
+	if (!first || !bpf_core_type_exists(struct vfio_dma___mla) || !dma)
+		return;
 	k->pin_limit = limit;
 	k->pin_npage = npage;
-	vfio_dma_ctx(k, dma, btf);
-}
-
-static __always_inline void pin_remote_exit(long ret)
-{
-	struct mla_kctx *k = kctx_get();
-
-	if (!k)
-		return;
-	if (ret == -MLA_ENOMEM) {
-		struct task_struct *task = (void *)bpf_get_current_task();
-		struct mm_struct *mm = BPF_CORE_READ(task, mm);
-		__u32 kfunc = k->kfunc;
-
-		k->kfunc = MLA_KF_VFIO_PIN_REMOTE;
-		precise_failure(k, MLA_LOCKED_VM, ret, mm_locked_vm(mm),
-				k->pin_npage, k->pin_limit, true);
-		k->kfunc = kfunc;
-	}
-	kctx_leave(k);
+	if (bpf_core_field_exists(dma->mm))
+		k->pin_locked = btf ? dma->mm->locked_vm :
+				      BPF_CORE_READ(dma, mm, locked_vm);
+	else
+		k->pin_locked = btf ? dma->task->mm->locked_vm :
+				      BPF_CORE_READ(dma, task, mm, locked_vm);
 }
 
 /* vfio_lock_acct(dma, npage, async); kprobes attach its kallsyms name */
@@ -519,31 +579,11 @@ int BPF_KPROBE(kprobe_vfio_pin_pages_remote, void *dma, unsigned long vaddr,
 	return 0;
 }
 
-SEC("kretprobe/vfio_pin_pages_remote")
-int BPF_KRETPROBE(kretprobe_vfio_pin_pages_remote, long ret)
-{
-	pin_remote_exit(ret);
-	return 0;
-}
-
 SEC("fentry/vfio_pin_pages_remote")
 int BPF_PROG(fentry_vfio_pin_pages_remote, void *dma, unsigned long vaddr,
 	     long npage, void *pfn_base, unsigned long limit)
 {
 	pin_remote_enter(dma, npage, limit, true);
-	return 0;
-}
-
-/* its arguments changed over time (batch, 5.12): the return value by helper */
-SEC("fexit/vfio_pin_pages_remote")
-int BPF_PROG(fexit_vfio_pin_pages_remote)
-{
-	__u64 ret = 0;
-
-	/* 5.17; the frontend uses fentry/fexit only where it exists */
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_func_ret))
-		bpf_get_func_ret(ctx, &ret);
-	pin_remote_exit((long)ret);
 	return 0;
 }
 

@@ -74,9 +74,7 @@ static const struct probe precise_tpl[] = {
 	{ .label = "vfio_pin_pages_remote",
 	  .module = VFIO_MOD,
 	  .prog = "kprobe_vfio_pin_pages_remote",
-	  .retprog = "kretprobe_vfio_pin_pages_remote",
-	  .fentry = "fentry_vfio_pin_pages_remote",
-	  .fexit = "fexit_vfio_pin_pages_remote" },
+	  .fentry = "fentry_vfio_pin_pages_remote" },
 	{ .label = "user_shm_lock",
 	  .prog = "kprobe_user_shm_lock",
 	  .retprog = "kretprobe_user_shm_lock" },
@@ -519,6 +517,8 @@ static int attach_one(struct probes *p, struct probe *pr, char *why, int len)
 			return -errno;
 	}
 	if (on_trampoline(pr)) {
+		if (!pr->fexit) /* an entry probe only */
+			return 0;
 		prog = prog_by_name(p->skel, pr->fexit);
 		pr->links[1] = bpf_program__attach(prog);
 		return pr->links[1] ? 0 : -errno;
@@ -527,8 +527,8 @@ static int attach_one(struct probes *p, struct probe *pr, char *why, int len)
 	ret = prog_by_name(p->skel, pr->retprog);
 	if (!strcmp(pr->kind, "kprobe")) {
 		pr->links[0] = bpf_program__attach_kprobe(prog, false, pr->target);
-		if (!pr->links[0])
-			return -errno;
+		if (!pr->links[0] || !ret)
+			return pr->links[0] ? 0 : -errno;
 		pr->links[1] = bpf_program__attach_kprobe(ret, true, pr->target);
 		return pr->links[1] ? 0 : -errno;
 	}
@@ -821,7 +821,8 @@ static bool fentry_target_missing(const char *prog, const struct ksym_query *q,
 		const struct probe *t = &precise_tpl[i];
 
 		if (!t->module || !t->fentry ||
-		    (strcmp(prog, t->fentry) && strcmp(prog, t->fexit)))
+		    (strcmp(prog, t->fentry) &&
+		     (!t->fexit || strcmp(prog, t->fexit))))
 			continue;
 		if (fentry_target_present(t, q[i].exact))
 			return false;

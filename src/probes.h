@@ -20,9 +20,10 @@ struct probe {
 	const char *tier;   /* "portable" or "precise" */
 	const char *module; /* NULL: in vmlinux */
 	const char *prog;   /* skeleton program names */
-	const char *retprog;
+	const char *retprog; /* NULL: an entry probe only */
 	const char *fexit;  /* fexit flavour, used when fentry works */
-	const char *fentry; /* with fexit: a pair in place of the kprobes */
+	const char *fentry; /* with fexit: a pair in place of the kprobes;
+			     * without: in place of the kprobe */
 	bool optional_tp;   /* a tracepoint that older kernels lack */
 	bool late;	    /* loaded: attach when its module appears */
 	char kind[16];	    /* how it is attached here */

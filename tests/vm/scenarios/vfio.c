@@ -11,7 +11,7 @@
  *               released by another process's exit; exit holding a map
  *   limits      without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK, all of
  *               it mlocked: mlock, mmap(MAP_LOCKED) and VFIO_IOMMU_MAP_DMA
- *               are refused
+ *               are refused; then under 128 KiB, a map refused half-way
  *   overlap_mlock  mlock 8 MiB, map 12 MiB overlapping 4 MiB of it, and
  *               exit holding both (mlock and vfio share 4 MiB)
  *   overlap_vfio   map one 4 MiB buffer at two IOVAs and exit holding both
@@ -332,6 +332,21 @@ static void drop_ipc_lock(void)
 		die("dropping CAP_IPC_LOCK");
 }
 
+/* @len of memory whose neighbouring pages are seldom physically adjacent */
+static char *interleaved(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	for (size_t off = 4 * KIB; off < len; off += 8 * KIB)
+		p[off] = 1;
+	for (size_t off = 0; off < len; off += 8 * KIB)
+		p[off] = 1;
+	return p;
+}
+
 static int limited_child(void)
 {
 	struct rlimit rl = { 64 * KIB, 64 * KIB };
@@ -363,6 +378,23 @@ static int limited_child(void)
 	step_note("\"errno\":\"ENOMEM\",\"request_kib\":1024,\"limit_kib\":64,"
 		  "\"check\":\"vfio_pin_pages_remote\"");
 	STEP("map_dma_1m_refused", "vfio", dma_map(c, big, IOVA(1), 1 * MIB));
+	/*
+	 * Half-way: with 64 KiB of headroom the map charges runs until the
+	 * pre-check refuses one, then uncharges them. The buffer's odd pages
+	 * are touched before its even ones, so runs are a page or so and
+	 * several are charged first. Told as the map's refusal, with what
+	 * locked_vm held before it; then up to the limit again.
+	 */
+	rl.rlim_cur = rl.rlim_max = 128 * KIB;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("raising RLIMIT_MEMLOCK");
+	p = interleaved(1 * MIB);
+	step_note("\"errno\":\"ENOMEM\",\"request_kib\":1024,\"limit_kib\":128,"
+		  "\"check\":\"vfio_pin_pages_remote\"");
+	STEP("map_dma_1m_refused_half_way", "vfio",
+	     dma_map(c, p, IOVA(2), 1 * MIB));
+	STEP("mlock_64k_more_to_the_limit", "mlock",
+	     rc(mlock(map_anon(64 * KIB, 0), 64 * KIB)));
 	return 0;
 }
 
