@@ -73,29 +73,6 @@ MLA_DECL struct {
 	__type(value, __u32);
 } mm_hint SEC(".maps");
 
-/*
- * A charge the precise tier observed with the mmap write lock held (the
- * return of __account_locked_vm): the release of that lock, next, finds
- * the counters as observed, and may skip the hash lookup. Valid only for
- * that task, on this CPU, before it was switched out (a task that moved,
- * or let go of the lock, takes the full path).
- */
-struct mla_seen_now {
-	__u64 mm;
-	__u64 locked;
-	__u64 pinned;
-	__u64 switches; /* nvcsw + nivcsw */
-	__u32 tid;
-	__u32 valid;
-};
-
-MLA_DECL struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mla_seen_now);
-} seen_now SEC(".maps");
-
 struct mla_user_hint {
 	__u32 uid;
 	__u32 valid;
@@ -129,6 +106,26 @@ MLA_DECL struct {
  * "batch" frame, kept with depth 0 until the ioctl returns (sys_exit_ioctl
  * ends it), so the probes inside it and its next call find it there.
  */
+/*
+ * Aggregate mode: a VFIO map's charges, one a physically contiguous run,
+ * summed into one change event sent when the ioctl returns (or when a
+ * charge of another dma, mm or sign comes first). What the event would
+ * have said: the sum of the deltas, and the value and seq of the last.
+ */
+struct mla_pending {
+	__u64 mm;
+	__u64 dma;
+	__u64 ctx[3]; /* the first run's: iova, vaddr, dma->size */
+	__s64 delta;
+	__u64 value;
+	__u64 seq;
+	__u32 kfunc;
+	__u32 flags;
+	__u8 source;
+	__u8 valid;
+	__u8 pad[6];
+};
+
 struct mla_kctx {
 	__u64 mm;	/* the mm being charged (VFIO: dma->mm) */
 	__u64 ctx[3];	/* vfio_dma: iova, vaddr, size */
@@ -150,6 +147,7 @@ struct mla_kctx {
 	__u8 observed;	 /* the inner __account_locked_vm probe saw the charge */
 	__u8 batch;	 /* a vfio_pin_pages_remote frame is open (see above) */
 	__u8 pad;
+	struct mla_pending pend; /* aggregate mode, in a batch frame */
 };
 
 MLA_DECL struct {
@@ -158,6 +156,25 @@ MLA_DECL struct {
 	__type(key, __u32);
 	__type(value, struct mla_kctx);
 } kctx SEC(".maps");
+
+/*
+ * A change that account() kept back for its caller (MLA_F_DEFER), read
+ * back by that caller in the same program run.
+ */
+struct mla_deferred {
+	__s64 delta;
+	__u64 value;
+	__u64 seq;
+	__u32 valid;
+	__u32 pad;
+};
+
+MLA_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mla_deferred);
+} deferred SEC(".maps");
 
 /* Per-task: a failure already explained by the precise tier in this syscall. */
 MLA_DECL struct {

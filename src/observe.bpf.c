@@ -213,6 +213,18 @@ static __always_inline void account(struct mla_mm_stat *st,
 			__sync_fetch_and_or(&st->flags, MLA_MM_UNSTREAMED);
 		return;
 	}
+	if ((c->flags & MLA_F_DEFER) && counter == MLA_LOCKED_VM) {
+		__u32 zero = 0;
+		struct mla_deferred *d = bpf_map_lookup_elem(&deferred, &zero);
+
+		if (d) {
+			d->delta = delta;
+			d->value = value;
+			d->seq = seq;
+			d->valid = 1;
+			return;
+		}
+	}
 	stat_inc(&stats.events);
 	emit_change(st, c, counter, src, delta, value, seq);
 }
@@ -271,42 +283,32 @@ int mla_observe_mm_read(const struct mla_released *r, const struct mla_cause *c)
 	return 0;
 }
 
-static __always_inline __u64 current_switches(void)
+int mla_emit_pending(const struct mla_pending *p)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct mla_mm_stat *st;
+	struct mla_cause c;
+	__u64 key;
 
-	return task->nvcsw + task->nivcsw;
-}
-
-/* The caller holds @r->mm's mmap write lock: see struct mla_seen_now. */
-int mla_note_seen(const struct mla_released *r)
-{
-	__u32 zero = 0;
-	struct mla_seen_now *sn = bpf_map_lookup_elem(&seen_now, &zero);
-
-	if (!sn || !r)
+	if (!p || !p->valid)
 		return 0;
-	sn->mm = r->mm;
-	sn->locked = r->locked;
-	sn->pinned = r->pinned;
-	sn->switches = current_switches();
-	sn->tid = (__u32)bpf_get_current_pid_tgid();
-	sn->valid = 1;
+	key = p->mm;
+	st = bpf_map_lookup_elem(&mms, &key);
+	if (!st)
+		return 0;
+	__builtin_memset(&c, 0, sizeof(c));
+	c.kind = MLA_CAUSE_KFUNC;
+	c.nr = p->kfunc;
+	c.source = p->source;
+	c.has_source = 1;
+	c.flags = p->flags;
+	c.ctx[0] = p->ctx[0];
+	c.ctx[1] = p->ctx[1];
+	c.ctx[2] = p->ctx[2];
+	c.obj = p->dma;
+	stat_inc(&stats.events);
+	emit_change(st, &c, MLA_LOCKED_VM, p->source, p->delta, p->value,
+		    p->seq);
 	return 0;
-}
-
-/* The release of the lock held when the precise tier observed @r->mm. */
-static __always_inline bool seen_just_now(const struct mla_released *r)
-{
-	__u32 zero = 0;
-	struct mla_seen_now *sn = bpf_map_lookup_elem(&seen_now, &zero);
-
-	if (!sn || !sn->valid || sn->mm != r->mm)
-		return false;
-	sn->valid = 0;
-	return sn->locked == r->locked && sn->pinned == r->pinned &&
-	       sn->tid == (__u32)bpf_get_current_pid_tgid() &&
-	       sn->switches == current_switches();
 }
 
 /*
@@ -323,8 +325,6 @@ int mla_observe_released(const struct mla_released *r)
 	__u64 key;
 
 	if (!r || (!r->locked && !r->pinned && !hint_maybe_tracked(r->mm)))
-		return 0;
-	if (seen_just_now(r))
 		return 0;
 	key = r->mm;
 	st = bpf_map_lookup_elem(&mms, &key);

@@ -18,6 +18,13 @@
 
 #define MLA_ENOSYS 38
 
+/*
+ * In a cause's flags only, never an event's: account() keeps the change of
+ * locked_vm back in the deferred map instead of sending it (the precise
+ * tier sums a VFIO map's runs into one event, in aggregate mode).
+ */
+#define MLA_F_DEFER (1u << 31)
+
 struct mla_cause {
 	__u8 kind;   /* enum mla_cause_kind */
 	__u8 source; /* valid when has_source */
@@ -294,7 +301,7 @@ static __always_inline void event_cause(struct mla_event *e,
 	e->cause = c->kind;
 	e->nr = c->nr;
 	e->cmd = c->cmd;
-	e->flags |= c->flags;
+	e->flags |= c->flags & ~MLA_F_DEFER;
 	if (c->args_lazy) {
 		struct mla_cause now = { .nr = c->nr };
 
@@ -349,13 +356,13 @@ int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create);
 int mla_observe_user(__u64 task, const struct mla_cause *c);
 int mla_emit_failure(const struct mla_cause *c,
 			     const struct mla_refusal *r);
+/* Send the change summed in @p (struct mla_pending, kctx). */
+int mla_emit_pending(const struct mla_pending *p);
 /* precise.bpf.c: an ioctl returns; end its vfio_pin_pages_remote frame. */
 int mla_vfio_batch_end(long ret);
 /* Observe @r->mm, whose counters the caller read (plain loads, fexit). */
 int mla_observe_mm_read(const struct mla_released *r,
 			const struct mla_cause *c);
-/* @r->mm was observed with its mmap write lock held, which is let go next. */
-int mla_note_seen(const struct mla_released *r);
 /* Observe an mm whose mmap write lock is released, if it holds or held any. */
 int mla_observe_released(const struct mla_released *r);
 

@@ -104,6 +104,47 @@ static __always_inline void mark_failed(struct mla_kctx *k)
 	bpf_map_update_elem(&failed_tids, &tid, &one, BPF_ANY);
 }
 
+/* ---- aggregate mode: one change event a VFIO map (struct mla_pending) -- */
+
+static __always_inline void pend_flush(struct mla_kctx *k)
+{
+	if (!k->pend.valid)
+		return;
+	mla_emit_pending(&k->pend);
+	k->pend.valid = 0;
+}
+
+/* Add the change account() kept back (MLA_F_DEFER) for @mm, caused by @c. */
+static __always_inline void pend_add(struct mla_kctx *k,
+				     const struct mla_cause *c, __u64 mm)
+{
+	struct mla_pending *p = &k->pend;
+	__u32 zero = 0;
+	struct mla_deferred *d = bpf_map_lookup_elem(&deferred, &zero);
+
+	if (!d || !d->valid)
+		return;
+	d->valid = 0;
+	if (p->valid && (p->mm != mm || p->dma != c->obj ||
+			 (p->delta < 0) != (d->delta < 0)))
+		pend_flush(k);
+	if (!p->valid) {
+		p->mm = mm;
+		p->dma = c->obj;
+		p->ctx[0] = c->ctx[0];
+		p->ctx[1] = c->ctx[1];
+		p->ctx[2] = c->ctx[2];
+		p->kfunc = c->nr;
+		p->flags = c->flags & ~MLA_F_DEFER;
+		p->source = c->source;
+		p->delta = 0;
+		p->valid = 1;
+	}
+	p->delta += d->delta;
+	p->value = d->value;
+	p->seq = d->seq;
+}
+
 static __always_inline void precise_failure(struct mla_kctx *k, int counter,
 					    long ret, __u64 value,
 					    __u64 request, __u64 limit_pages,
@@ -114,6 +155,7 @@ static __always_inline void precise_failure(struct mla_kctx *k, int counter,
 
 	if (!k || k->failed)
 		return;
+	pend_flush(k); /* the charges before the refusal come first */
 	kctx_cause(&c, k);
 	mark_failed(k);
 	if (!event_wanted(bpf_get_current_pid_tgid() >> 32))
@@ -182,6 +224,7 @@ int mla_vfio_batch_end(long ret)
 	k = bpf_map_lookup_elem(&kctx, &tid);
 	if (!k || !k->batch)
 		return 0;
+	pend_flush(k);
 	if (ret == -MLA_ENOMEM)
 		pin_refusal(k, ret);
 	k->batch = 0;
@@ -212,13 +255,11 @@ static __always_inline __u8 syscall_source(void)
 /*
  * Shared by the fexit and kretprobe flavours: @r the mm charged and its
  * counters now. @task is whose rlimit applied (VFIO passes dma->task,
- * which may not be current). @held: the caller holds the mmap write lock
- * (__account_locked_vm; account_locked_vm takes and drops it itself).
+ * which may not be current).
  */
 static __always_inline void
 account_done(struct mla_kctx *k, const struct mla_released *r, __u64 pages,
-	     bool inc, struct task_struct *task, bool bypass, long ret,
-	     const bool held)
+	     bool inc, struct task_struct *task, bool bypass, long ret)
 {
 	struct mla_cause c;
 	__u64 limit_cur = 0, limit_max = 0;
@@ -238,11 +279,17 @@ account_done(struct mla_kctx *k, const struct mla_released *r, __u64 pages,
 	}
 	if (bypass)
 		c.flags |= MLA_F_LOCK_CAP;
+	/*
+	 * report and top need totals, which the maps hold: a VFIO map's runs
+	 * (up to 512 a GiB) make one event, not one each (BENCHMARKS.md,
+	 * workload 4)
+	 */
+	if (aggregate && k->batch)
+		c.flags |= MLA_F_DEFER;
 	mla_observe_mm_read(r, &c);
+	if (c.flags & MLA_F_DEFER)
+		pend_add(k, &c, r->mm);
 	k->observed = 1;
-	/* its caller lets go of the mmap lock next: nothing left to see */
-	if (held)
-		mla_note_seen(r);
 }
 
 /*
@@ -293,7 +340,7 @@ int BPF_PROG(fexit_account_locked_vm_inner, struct mm_struct *mm,
 	/* the task is only read for a refusal: launder it only then */
 	account_done(k, &r, pages, inc,
 		     ret == -MLA_ENOMEM ? as_number(task) : NULL, bypass_rlim,
-		     ret, true);
+		     ret);
 	kctx_leave(k);
 	return 0;
 }
@@ -307,7 +354,7 @@ int BPF_PROG(fexit_account_locked_vm, struct mm_struct *mm,
 
 	read_btf_mm(&r, mm);
 
-	account_done(k, &r, pages, inc, NULL, false, ret, false);
+	account_done(k, &r, pages, inc, NULL, false, ret);
 	kctx_leave(k);
 	return 0;
 }
@@ -339,8 +386,7 @@ int BPF_KRETPROBE(kretprobe_account_locked_vm_inner, int ret)
 		return 0;
 	read_mm(&r, k->acct_mm);
 	account_done(k, &r, k->acct_pages, k->acct_inc,
-		     (struct task_struct *)k->acct_task, k->acct_bypass, ret,
-		     true);
+		     (struct task_struct *)k->acct_task, k->acct_bypass, ret);
 	kctx_leave(k);
 	return 0;
 }
@@ -370,8 +416,7 @@ int BPF_KRETPROBE(kretprobe_account_locked_vm, int ret)
 	if (!k)
 		return 0;
 	read_mm(&r, k->acct_mm);
-	account_done(k, &r, k->acct_pages, k->acct_inc, NULL, false, ret,
-		     false);
+	account_done(k, &r, k->acct_pages, k->acct_inc, NULL, false, ret);
 	kctx_leave(k);
 	return 0;
 }

@@ -340,6 +340,8 @@ def main():
                                  failures_txt)
     check_hold(c, blocks.get("hold"))
     check_hold(c, blocks.get("hold_many"), "hold_many")
+    # the same state made under `report`: one event a VFIO map
+    check_hold(c, blocks.get("hold_live"), "hold_live")
     check_late(c, blocks.get("late"))
     check_qemu_like(c, blocks.get("qemu_like"))
 

@@ -89,6 +89,35 @@ hold() {
 hold hold hold
 hold hold_many hold_many
 
+# hold_live: the same state made while `report` runs, which sums each VFIO
+# map's charges into one event (aggregate mode): its report must be right.
+hold_live() {
+	local tool holder i=0
+	rm -f /tmp/hold_live.tool /tmp/hold_live.ready
+	"$T" report --json -o /tmp/hold_live.json \
+		--ready-file /tmp/hold_live.tool 2>/tmp/hold_live.err &
+	tool=$!
+	while [ ! -e /tmp/hold_live.tool ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$S/vfio" hold /tmp/hold_live.ready >/tmp/hold_live.out \
+		2>>/tmp/hold_live.err &
+	holder=$!
+	i=0
+	while [ ! -e /tmp/hold_live.ready ] && [ $i -lt 1800 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -INT "$tool"
+	wait "$tool"
+	echo "MLA|hold_live|rc|$?"
+	kill "$holder"
+	wait "$holder"
+	for k in out err json; do dump hold_live "$k" "/tmp/hold_live.$k"; done
+}
+hold_live
+
 # qemu_like: a process with QEMU's name and command line is VM vm1.
 qemu_like() {
 	local holder i=0
