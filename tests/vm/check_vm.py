@@ -162,9 +162,11 @@ def holding_report(c, test, block):
     return steps, summary, [x for x in steps if x["step"] == "holding"]
 
 
-def check_hold(c, block, name="hold"):
-    """Started after the process had mapped and mlocked: right at once."""
-    test = f"{name}: first report of a pre-existing process"
+def check_hold(c, block, name="hold",
+               what="first report of a pre-existing process"):
+    """Started after the process had mapped and mlocked: right at once
+    (or, hold_live, started before it: one event a VFIO map)."""
+    test = f"{name}: {what}"
     got = holding_report(c, test, block)
     if not got:
         return
@@ -341,7 +343,8 @@ def main():
     check_hold(c, blocks.get("hold"))
     check_hold(c, blocks.get("hold_many"), "hold_many")
     # the same state made under `report`: one event a VFIO map
-    check_hold(c, blocks.get("hold_live"), "hold_live")
+    check_hold(c, blocks.get("hold_live"), "hold_live",
+               "report of a process that mapped while it ran")
     check_late(c, blocks.get("late"))
     check_qemu_like(c, blocks.get("qemu_like"))
 
