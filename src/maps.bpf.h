@@ -115,7 +115,7 @@ MLA_DECL struct {
 struct mla_pending {
 	__u64 mm;
 	__u64 dma;
-	__u64 ctx[3]; /* the first run's: iova, vaddr, dma->size */
+	__u64 ctx[3]; /* iova, vaddr; [2] + delta pages: the last run's end */
 	__s64 delta;
 	__u64 value;
 	__u64 seq;

@@ -143,6 +143,15 @@ static __always_inline void pend_add(struct mla_kctx *k,
 	p->delta += d->delta;
 	p->value = d->value;
 	p->seq = d->seq;
+	/*
+	 * The model sizes a mapping as ctx[2] + delta pages: make that the end
+	 * of the last run, as a run's own event would (a run may have pages
+	 * it does not charge: reserved ones, or pinned by an mdev already)
+	 */
+	if (d->delta > 0 && c->ctx[2] + (d->delta << MLA_PAGE_SHIFT) >=
+				    (p->delta << MLA_PAGE_SHIFT))
+		p->ctx[2] = c->ctx[2] + (d->delta << MLA_PAGE_SHIFT) -
+			    (p->delta << MLA_PAGE_SHIFT);
 }
 
 static __always_inline void precise_failure(struct mla_kctx *k, int counter,
