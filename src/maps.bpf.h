@@ -129,9 +129,14 @@ struct mla_pending {
 struct mla_kctx {
 	__u64 mm;	/* the mm being charged (VFIO: dma->mm) */
 	__u64 ctx[3];	/* vfio_dma: iova, vaddr, size */
-	__u64 pin_limit; /* vfio_pin_pages_remote: rlimit in pages */
-	__u64 pin_npage;
-	__u64 pin_locked; /* the charged mm's locked_vm at the batch's start */
+	/* vfio_pin_pages_remote, at the first run of a dma: for a refusal */
+	__u64 pin_limit; /* the rlimit, in pages */
+	__u64 pin_npage; /* all the map asks for */
+	__u64 pin_locked; /* current->mm's locked_vm, which its pre-check reads */
+	__u64 pin_dma;
+	__u64 pin_ctx[3];
+	__u32 pin_flags;
+	__u32 pin_pad;
 	__u64 acct_mm;	 /* __account_locked_vm arguments */
 	__u64 acct_pages;
 	__u64 acct_task;
@@ -156,25 +161,6 @@ MLA_DECL struct {
 	__type(key, __u32);
 	__type(value, struct mla_kctx);
 } kctx SEC(".maps");
-
-/*
- * A change that account() kept back for its caller (MLA_F_DEFER), read
- * back by that caller in the same program run.
- */
-struct mla_deferred {
-	__s64 delta;
-	__u64 value;
-	__u64 seq;
-	__u32 valid;
-	__u32 pad;
-};
-
-MLA_DECL struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mla_deferred);
-} deferred SEC(".maps");
 
 /* Per-task: a failure already explained by the precise tier in this syscall. */
 MLA_DECL struct {

@@ -177,9 +177,10 @@ static __always_inline bool mlock_only(const struct mla_mm_stat *st)
 	return true;
 }
 
+/* @kept: NULL, or where a kept-back change of locked_vm goes (want set) */
 static __always_inline void account(struct mla_mm_stat *st,
 				    const struct mla_cause *c, int counter,
-				    __u64 value)
+				    __u64 value, struct mla_kept *kept)
 {
 	__u64 old, seq;
 	__s64 delta;
@@ -213,17 +214,12 @@ static __always_inline void account(struct mla_mm_stat *st,
 			__sync_fetch_and_or(&st->flags, MLA_MM_UNSTREAMED);
 		return;
 	}
-	if ((c->flags & MLA_F_DEFER) && counter == MLA_LOCKED_VM) {
-		__u32 zero = 0;
-		struct mla_deferred *d = bpf_map_lookup_elem(&deferred, &zero);
-
-		if (d) {
-			d->delta = delta;
-			d->value = value;
-			d->seq = seq;
-			d->valid = 1;
-			return;
-		}
+	if (kept && kept->want && counter == MLA_LOCKED_VM) {
+		kept->delta = delta;
+		kept->value = value;
+		kept->seq = seq;
+		kept->valid = 1;
+		return;
 	}
 	stat_inc(&stats.events);
 	emit_change(st, c, counter, src, delta, value, seq);
@@ -236,7 +232,7 @@ static __always_inline void account(struct mla_mm_stat *st,
 static __always_inline struct mla_mm_stat *
 observe_counts(struct mm_struct *mm, struct mla_mm_stat *st,
 	       const struct mla_cause *c, bool create, __u64 locked,
-	       __u64 pinned)
+	       __u64 pinned, struct mla_kept *kept)
 {
 	if (!st) {
 		if (!locked && !pinned && !create)
@@ -251,35 +247,36 @@ observe_counts(struct mm_struct *mm, struct mla_mm_stat *st,
 		if (!st)
 			return NULL;
 	}
-	account(st, c, MLA_LOCKED_VM, locked);
-	account(st, c, MLA_PINNED_VM, pinned);
+	account(st, c, MLA_LOCKED_VM, locked, kept);
+	account(st, c, MLA_PINNED_VM, pinned, NULL);
 	return st;
 }
 
 static __always_inline void observe_mm_at(__u64 mm, const struct mla_cause *c,
 					  bool create, __u64 locked,
-					  __u64 pinned)
+					  __u64 pinned, struct mla_kept *kept)
 {
 	if (!mm || !c)
 		return;
 	if (!locked && !pinned && !create && !hint_maybe_tracked(mm))
 		return;
 	observe_counts((struct mm_struct *)mm, bpf_map_lookup_elem(&mms, &mm),
-		       c, create, locked, pinned);
+		       c, create, locked, pinned, kept);
 }
 
 int mla_observe_mm(__u64 mm, const struct mla_cause *c, int create)
 {
 	if (mm)
 		observe_mm_at(mm, c, create, mm_locked_vm((void *)mm),
-			      mm_pinned_vm((void *)mm));
+			      mm_pinned_vm((void *)mm), NULL);
 	return 0;
 }
 
-int mla_observe_mm_read(const struct mla_released *r, const struct mla_cause *c)
+int mla_observe_mm_read(const struct mla_released *r,
+			const struct mla_cause *c, struct mla_kept *kept)
 {
-	if (r)
-		observe_mm_at(r->mm, c, false, r->locked, r->pinned);
+	if (r && kept)
+		observe_mm_at(r->mm, c, false, r->locked, r->pinned, kept);
 	return 0;
 }
 
@@ -334,7 +331,7 @@ int mla_observe_released(const struct mla_released *r)
 	__builtin_memset(&c, 0, sizeof(c));
 	cause_from_current(&c, (struct mm_struct *)r->mm);
 	observe_counts((struct mm_struct *)r->mm, st, &c, false, r->locked,
-		       r->pinned);
+		       r->pinned, NULL);
 	return 0;
 }
 

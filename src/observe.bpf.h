@@ -18,12 +18,6 @@
 
 #define MLA_ENOSYS 38
 
-/*
- * In a cause's flags only, never an event's: account() keeps the change of
- * locked_vm back in the deferred map instead of sending it (the precise
- * tier sums a VFIO map's runs into one event, in aggregate mode).
- */
-#define MLA_F_DEFER (1u << 31)
 
 struct mla_cause {
 	__u8 kind;   /* enum mla_cause_kind */
@@ -49,6 +43,19 @@ struct mla_released {
 	__u64 mm;
 	__u64 locked;
 	__u64 pinned;
+};
+
+/*
+ * A change of locked_vm that account() keeps back for its caller instead of
+ * sending it, when @want (the precise tier sums a VFIO map's runs into one
+ * event, in aggregate mode). On the caller's stack: the task's own.
+ */
+struct mla_kept {
+	__s64 delta;
+	__u64 value;
+	__u64 seq;
+	__u32 want;
+	__u32 valid;
 };
 
 /*
@@ -301,7 +308,7 @@ static __always_inline void event_cause(struct mla_event *e,
 	e->cause = c->kind;
 	e->nr = c->nr;
 	e->cmd = c->cmd;
-	e->flags |= c->flags & ~MLA_F_DEFER;
+	e->flags |= c->flags;
 	if (c->args_lazy) {
 		struct mla_cause now = { .nr = c->nr };
 
@@ -360,9 +367,10 @@ int mla_emit_failure(const struct mla_cause *c,
 int mla_emit_pending(const struct mla_pending *p);
 /* precise.bpf.c: an ioctl returns; end its vfio_pin_pages_remote frame. */
 int mla_vfio_batch_end(long ret);
-/* Observe @r->mm, whose counters the caller read (plain loads, fexit). */
+/* Observe @r->mm, whose counters the caller read (plain loads, fexit); @kept:
+ * see struct mla_kept. */
 int mla_observe_mm_read(const struct mla_released *r,
-			const struct mla_cause *c);
+			const struct mla_cause *c, struct mla_kept *kept);
 /* Observe an mm whose mmap write lock is released, if it holds or held any. */
 int mla_observe_released(const struct mla_released *r);
 

@@ -520,12 +520,15 @@ int sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 
 	if (src == MLA_SRC_OTHER)
 		return 0;
+	/*
+	 * First: the precise tier's summed event and refusal come before what
+	 * this exit sends, and its frame must not name this exit's cause
+	 */
+	mla_vfio_batch_end(ret);
 	mm = current_mm();
 	cause_syscall(&c, MLA_NR_ioctl);
 	observe_mm(mm, &c, false);
 	observe_user(&c);
-	/* before the refusal below: the precise tier's is the exact one */
-	mla_vfio_batch_end(ret);
 	if (cmd == MLA_VFIO_IOMMU_MAP_DMA || cmd == MLA_VFIO_IOMMU_UNMAP_DMA)
 		c.obj = current_file(c.args[0]);
 	if (cmd == MLA_VFIO_IOMMU_MAP_DMA) {

@@ -39,19 +39,26 @@ struct vfio_dma___mla {
 
 /* ---- per-task probe context ------------------------------------------ */
 
-static __always_inline struct mla_kctx *kctx_enter(__u32 kfunc, __u8 source)
+/* A new entry's value: from .rodata, not the programs' 512-byte stack */
+static const struct mla_kctx kctx_zero;
+
+static __always_inline struct mla_kctx *kctx_current(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct mla_kctx *k = bpf_map_lookup_elem(&kctx, &tid);
 
-	if (!k) {
-		struct mla_kctx fresh = {};
+	if (k)
+		return k;
+	bpf_map_update_elem(&kctx, &tid, &kctx_zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&kctx, &tid);
+}
 
-		bpf_map_update_elem(&kctx, &tid, &fresh, BPF_NOEXIST);
-		k = bpf_map_lookup_elem(&kctx, &tid);
-		if (!k)
-			return NULL;
-	}
+static __always_inline struct mla_kctx *kctx_enter(__u32 kfunc, __u8 source)
+{
+	struct mla_kctx *k = kctx_current();
+
+	if (!k)
+		return NULL;
 	if (!k->depth && !k->batch) { /* the outermost probe: start afresh */
 		__builtin_memset(k, 0, sizeof(*k));
 		k->kfunc = kfunc;
@@ -114,17 +121,13 @@ static __always_inline void pend_flush(struct mla_kctx *k)
 	k->pend.valid = 0;
 }
 
-/* Add the change account() kept back (MLA_F_DEFER) for @mm, caused by @c. */
+/* Add the change account() kept back in @d for @mm, caused by @c. */
 static __always_inline void pend_add(struct mla_kctx *k,
-				     const struct mla_cause *c, __u64 mm)
+				     const struct mla_cause *c, __u64 mm,
+				     const struct mla_kept *d)
 {
 	struct mla_pending *p = &k->pend;
-	__u32 zero = 0;
-	struct mla_deferred *d = bpf_map_lookup_elem(&deferred, &zero);
 
-	if (!d || !d->valid)
-		return;
-	d->valid = 0;
 	if (p->valid && (p->mm != mm || p->dma != c->obj ||
 			 (p->delta < 0) != (d->delta < 0)))
 		pend_flush(k);
@@ -135,7 +138,7 @@ static __always_inline void pend_add(struct mla_kctx *k,
 		p->ctx[1] = c->ctx[1];
 		p->ctx[2] = c->ctx[2];
 		p->kfunc = c->nr;
-		p->flags = c->flags & ~MLA_F_DEFER;
+		p->flags = c->flags;
 		p->source = c->source;
 		p->delta = 0;
 		p->valid = 1;
@@ -210,16 +213,18 @@ static __always_inline void precise_failure(struct mla_kctx *k, int counter,
  */
 static __always_inline void pin_refusal(struct mla_kctx *k, long ret)
 {
-	__u32 kfunc = k->kfunc;
-
-	if (k->failed || (k->flags & MLA_F_LOCK_CAP) ||
+	if (k->failed || (k->pin_flags & MLA_F_LOCK_CAP) ||
 	    k->pin_locked + k->pin_npage <= k->pin_limit)
 		return;
+	/* the map's dma: a rollback's vfio_lock_acct may have named another */
 	k->kfunc = MLA_KF_VFIO_PIN_REMOTE;
-	k->flags &= ~MLA_F_ASYNC; /* the rollback's vfio_lock_acct set it */
+	k->flags = k->pin_flags;
+	k->dma = k->pin_dma;
+	k->ctx[0] = k->pin_ctx[0];
+	k->ctx[1] = k->pin_ctx[1];
+	k->ctx[2] = k->pin_ctx[2];
 	precise_failure(k, MLA_LOCKED_VM, ret, k->pin_locked, k->pin_npage,
 			k->pin_limit, true);
-	k->kfunc = kfunc;
 }
 
 /* Called by sys_exit_ioctl (portable.bpf.c) for every VFIO ioctl. */
@@ -270,6 +275,7 @@ static __always_inline void
 account_done(struct mla_kctx *k, const struct mla_released *r, __u64 pages,
 	     bool inc, struct task_struct *task, bool bypass, long ret)
 {
+	struct mla_kept kept = {};
 	struct mla_cause c;
 	__u64 limit_cur = 0, limit_max = 0;
 
@@ -293,11 +299,10 @@ account_done(struct mla_kctx *k, const struct mla_released *r, __u64 pages,
 	 * (up to 512 a GiB) make one event, not one each (BENCHMARKS.md,
 	 * workload 4)
 	 */
-	if (aggregate && k->batch)
-		c.flags |= MLA_F_DEFER;
-	mla_observe_mm_read(r, &c);
-	if (c.flags & MLA_F_DEFER)
-		pend_add(k, &c, r->mm);
+	kept.want = aggregate && k->batch;
+	mla_observe_mm_read(r, &c, &kept);
+	if (kept.valid)
+		pend_add(k, &c, r->mm, &kept);
 	k->observed = 1;
 }
 
@@ -526,43 +531,44 @@ static __always_inline void mm_lock_acct_enter(__u64 mm, bool lock_cap)
 static __always_inline void
 pin_remote_enter(void *dma_ptr, long npage, unsigned long limit, const bool btf)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct mla_kctx *k = bpf_map_lookup_elem(&kctx, &tid);
-	struct vfio_dma___mla *dma = dma_ptr;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mla_kctx *k;
 	bool first;
 
-	if (!k) {
-		struct mla_kctx fresh = {};
-
-		bpf_map_update_elem(&kctx, &tid, &fresh, BPF_NOEXIST);
-		k = bpf_map_lookup_elem(&kctx, &tid);
-		if (!k)
-			return;
-	}
+	/*
+	 * Only sys_exit_ioctl closes the frame: a 32-bit (compat) ioctl, which
+	 * no syscalls tracepoint sees, gets none (its charges are named
+	 * without their dma)
+	 */
+	if (syscall_source() != MLA_SRC_VFIO)
+		return;
+	k = kctx_current();
+	if (!k)
+		return;
 	if (!k->batch) { /* the ioctl's first run: a refusal is still to tell */
 		__builtin_memset(k, 0, sizeof(*k));
 		k->batch = 1;
 	}
-	first = k->dma != (__u64)dma;
+	first = k->pin_dma != (__u64)dma_ptr;
 	k->kfunc = MLA_KF_VFIO_PIN_REMOTE;
 	k->source = MLA_SRC_VFIO;
 	k->flags = 0;
 	k->dma = 0; /* dma->size moved: read it again */
-	vfio_dma_ctx(k, dma, btf);
+	vfio_dma_ctx(k, dma_ptr, btf);
+	if (!first)
+		return;
 	/*
 	 * A refusal is told as the map's: what locked_vm held before it and
 	 * all the pages it asked for, whichever run the pre-check stopped.
 	 */
-	if (!first || !bpf_core_type_exists(struct vfio_dma___mla) || !dma)
-		return;
+	k->pin_dma = (__u64)dma_ptr;
 	k->pin_limit = limit;
 	k->pin_npage = npage;
-	if (bpf_core_field_exists(dma->mm))
-		k->pin_locked = btf ? dma->mm->locked_vm :
-				      BPF_CORE_READ(dma, mm, locked_vm);
-	else
-		k->pin_locked = btf ? dma->task->mm->locked_vm :
-				      BPF_CORE_READ(dma, task, mm, locked_vm);
+	k->pin_locked = task->mm ? task->mm->locked_vm : 0;
+	k->pin_flags = k->flags;
+	k->pin_ctx[0] = k->ctx[0];
+	k->pin_ctx[1] = k->ctx[1];
+	k->pin_ctx[2] = k->ctx[2];
 }
 
 /* vfio_lock_acct(dma, npage, async); kprobes attach its kallsyms name */

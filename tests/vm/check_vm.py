@@ -108,6 +108,22 @@ def check_headroom(c, steps, summary, name):
                 h["unified"]["would_exceed"], False)
 
 
+def check_half_way(c, name, steps, events):
+    """The map refused half-way charged some runs first, and took them
+    back: else it only repeats the refusal at the first run."""
+    test = f"{name}: map_dma_1m_refused_half_way charged runs first"
+    step = [s for s in steps if s["step"] == "map_dma_1m_refused_half_way"]
+    if not c.check(test, len(step) == 1, "no such step"):
+        return
+    s = step[0]
+    vfio = [e["delta_kib"] for e in events
+            if e.get("type") == "change" and e["pid"] == s["pid"]
+            and e.get("source") == "vfio" and s["t0"] <= e["ts_ns"] <= s["t1"]]
+    charged = sum(d for d in vfio if d > 0)
+    c.check(test, 0 < charged <= 64, f"charged {charged} KiB before the refusal")
+    c.equal(test, "net vfio change", sum(vfio), 0)
+
+
 def check_replay(c, name, block, summary):
     """The run's recording, read back by report -i: the same summary."""
     test = f"{name}: record then report -i gives the live summary"
@@ -192,6 +208,17 @@ def check_hold(c, block, name="hold",
         print(f"# vm {name}: `memlockacct report -d 1` took "
               f"{float(secs[1]) - float(secs[0]):.1f} s in the guest "
               f"({h.get('mappings', '-')} mappings)")
+
+
+def check_report_limits(c, block):
+    """The refusals of `limits` made while `report` runs (one event a VFIO
+    map, summed in the kernel) are told as under `run`."""
+    name = "report_limits"
+    got = holding_report(c, f"{name}: refusals under report", block)
+    if not got:
+        return
+    steps, summary, _ = got
+    mla_check.check_failures(c, steps, summary, name)
 
 
 def check_late(c, block):
@@ -336,6 +363,7 @@ def main():
         check_replay(c, name, blocks[name], summary)
         if name.endswith("limits"):
             check_headroom(c, steps, summary, name)
+            check_half_way(c, name, steps, events)
         if name.endswith("limits") or name == "refusals":
             mla_check.check_failures(c, steps, summary, name)
             check_explained_text(c, name, blocks[name], summary,
@@ -345,6 +373,7 @@ def main():
     # the same state made under `report`: one event a VFIO map
     check_hold(c, blocks.get("hold_live"), "hold_live",
                "report of a process that mapped while it ran")
+    check_report_limits(c, blocks.get("report_limits"))
     check_late(c, blocks.get("late"))
     check_qemu_like(c, blocks.get("qemu_like"))
 

@@ -118,6 +118,28 @@ hold_live() {
 }
 hold_live
 
+# report_limits: the limits scenario under `report`, which sums a VFIO map's
+# charges into one event: its refusals must be told as under `run`.
+report_limits() {
+	local tool i=0
+	rm -f /tmp/report_limits.tool
+	"$T" report --json -o /tmp/report_limits.json \
+		--ready-file /tmp/report_limits.tool 2>/tmp/report_limits.err &
+	tool=$!
+	while [ ! -e /tmp/report_limits.tool ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$S/vfio" limits >/tmp/report_limits.out 2>>/tmp/report_limits.err
+	kill -INT "$tool"
+	wait "$tool"
+	echo "MLA|report_limits|rc|$?"
+	for k in out err json; do
+		dump report_limits "$k" "/tmp/report_limits.$k"
+	done
+}
+report_limits
+
 # qemu_like: a process with QEMU's name and command line is VM vm1.
 qemu_like() {
 	local holder i=0
