@@ -86,7 +86,13 @@ static __always_inline void stat_inc(__u64 *field)
 static __always_inline long map_insert(void *map, const void *key,
 				       const void *val, __u64 *dropped)
 {
-	long err = bpf_map_update_elem(map, key, val, BPF_NOEXIST);
+	/*
+	 * int, not long: before 6.4 ("bpf: return long from bpf_map_ops
+	 * funcs") the verifier's direct call of the map's update returned an
+	 * int whose upper 32 bits are not its sign, so 6.1 saw -EEXIST as
+	 * 4294967279 and counted a racing insert as a lost one (errno 17)
+	 */
+	int err = bpf_map_update_elem(map, key, val, BPF_NOEXIST);
 
 	if (err && err != -17 /* EEXIST */ && err != -16 /* EBUSY */)
 		err = bpf_map_update_elem(map, key, val, BPF_NOEXIST);
