@@ -18,6 +18,30 @@ dump() { # NAME KIND FILE
 	[ -f "$3" ] && sed "s/^/MLA|$1|$2|/" "$3"
 }
 
+# wait_file PATH TENTHS: until PATH exists, at most TENTHS tenths of a second.
+wait_file() {
+	local i=0
+	while [ ! -e "$1" ] && [ $i -lt "$2" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# report_start NAME: `report --json` in the background, ready to trace
+# (its pid in $tool); report_stop NAME: stop it, print its exit status.
+report_start() {
+	rm -f "/tmp/$1.tool"
+	"$T" report --json -o "/tmp/$1.json" --ready-file "/tmp/$1.tool" \
+		2>"/tmp/$1.err" &
+	tool=$!
+	wait_file "/tmp/$1.tool" 600
+}
+report_stop() {
+	kill -INT "$tool"
+	wait "$tool"
+	echo "MLA|$1|rc|$?"
+}
+
 # run NAME COMMAND...: the command runs under `memlockacct run`, which
 # also records it; the recording is read back as JSON (rjson, to compare)
 # and as the text an operator reads (txt).
@@ -67,14 +91,11 @@ run workload "$S/workload"
 # hold NAME SCENARIO: the tool started after a process already holds its
 # VFIO mappings and mlocked memory; its first report must be right.
 hold() {
-	local name=$1 holder i=0 t0 t1
+	local name=$1 holder t0 t1
 	rm -f "/tmp/$name.ready"
 	"$S/vfio" "$2" "/tmp/$name.ready" >"/tmp/$name.out" 2>"/tmp/$name.err" &
 	holder=$!
-	while [ ! -e "/tmp/$name.ready" ] && [ $i -lt 1800 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_file "/tmp/$name.ready" 1800
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	"$T" report --json -d 1 -p "$holder" -o "/tmp/$name.json" >/dev/null \
 		2>>"/tmp/$name.err"
@@ -92,26 +113,14 @@ hold hold_many hold_many
 # hold_live: the same state made while `report` runs, which sums each VFIO
 # map's charges into one event (aggregate mode): its report must be right.
 hold_live() {
-	local tool holder i=0
-	rm -f /tmp/hold_live.tool /tmp/hold_live.ready
-	"$T" report --json -o /tmp/hold_live.json \
-		--ready-file /tmp/hold_live.tool 2>/tmp/hold_live.err &
-	tool=$!
-	while [ ! -e /tmp/hold_live.tool ] && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	local holder
+	rm -f /tmp/hold_live.ready
+	report_start hold_live
 	"$S/vfio" hold /tmp/hold_live.ready >/tmp/hold_live.out \
 		2>>/tmp/hold_live.err &
 	holder=$!
-	i=0
-	while [ ! -e /tmp/hold_live.ready ] && [ $i -lt 1800 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -INT "$tool"
-	wait "$tool"
-	echo "MLA|hold_live|rc|$?"
+	wait_file /tmp/hold_live.ready 1800
+	report_stop hold_live
 	kill "$holder"
 	wait "$holder"
 	for k in out err json; do dump hold_live "$k" "/tmp/hold_live.$k"; done
@@ -121,19 +130,9 @@ hold_live
 # report_limits: the limits scenario under `report`, which sums a VFIO map's
 # charges into one event: its refusals must be told as under `run`.
 report_limits() {
-	local tool i=0
-	rm -f /tmp/report_limits.tool
-	"$T" report --json -o /tmp/report_limits.json \
-		--ready-file /tmp/report_limits.tool 2>/tmp/report_limits.err &
-	tool=$!
-	while [ ! -e /tmp/report_limits.tool ] && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	report_start report_limits
 	"$S/vfio" limits >/tmp/report_limits.out 2>>/tmp/report_limits.err
-	kill -INT "$tool"
-	wait "$tool"
-	echo "MLA|report_limits|rc|$?"
+	report_stop report_limits
 	for k in out err json; do
 		dump report_limits "$k" "/tmp/report_limits.$k"
 	done
@@ -142,16 +141,13 @@ report_limits
 
 # qemu_like: a process with QEMU's name and command line is VM vm1.
 qemu_like() {
-	local holder i=0
+	local holder
 	ln -sf "$S/vfio" /tmp/qemu-system-x86_64
 	/tmp/qemu-system-x86_64 hold_vm /tmp/qemu.ready -name \
 		guest=vm1,debug-threads=on -m 512 -device \
 		"vfio-pci,host=$MLA_EDU_BDF" >/tmp/qemu_like.out 2>/tmp/qemu_like.err &
 	holder=$!
-	while [ ! -e /tmp/qemu.ready ] && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_file /tmp/qemu.ready 600
 	"$T" report --vm --json -d 1 -p "$holder" -o /tmp/qemu_like.json \
 		--prometheus /tmp/qemu_like.prom 2>>/tmp/qemu_like.err
 	echo "MLA|qemu_like|rc|$?"
@@ -168,15 +164,12 @@ qemu_like
 # late: vfio_iommu_type1 loaded after the tool started; its probes must
 # attach without a restart.
 late() {
-	local tracer m i=0
+	local tracer m
 	rmmod vfio_pci vfio_pci_core vfio_iommu_type1 2>/tmp/late.err
 	"$T" trace --json --ready-file /tmp/late.ready >/tmp/late.ev \
 		2>>/tmp/late.err &
 	tracer=$!
-	while [ ! -e /tmp/late.ready ] && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_file /tmp/late.ready 600
 	for m in $(grep -E 'vfio_iommu_type1|vfio.pci' /lib/modules/modules.order); do
 		insmod "/lib/modules/$m" 2>>/tmp/late.err
 	done
