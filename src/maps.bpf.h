@@ -110,7 +110,8 @@ MLA_DECL struct {
  * Aggregate mode: a VFIO map's charges, one a physically contiguous run,
  * summed into one change event sent when the ioctl returns (or when a
  * charge of another dma, mm or sign comes first). What the event would
- * have said: the sum of the deltas, and the value and seq of the last.
+ * have said: the sum of the deltas and the value of the last; by_src and
+ * the seq in mms move when it is sent.
  */
 struct mla_pending {
 	__u64 mm;
@@ -118,7 +119,6 @@ struct mla_pending {
 	__u64 ctx[3]; /* iova, vaddr; [2] + delta pages: the last run's end */
 	__s64 delta;
 	__u64 value;
-	__u64 seq;
 	__u32 kfunc;
 	__u32 flags;
 	__u8 source;

@@ -202,9 +202,21 @@ static __always_inline void account(struct mla_mm_stat *st,
 	if (src >= MLA_NR_SOURCES)
 		src = MLA_SRC_OTHER;
 	barrier_var(src); /* index with the checked copy, for the verifier */
-	__sync_fetch_and_add(&st->by_src[counter][src], delta);
 	if (value > st->peak[counter])
 		st->peak[counter] = value;
+	/*
+	 * Kept back: its share of by_src and its seq move when the sum is
+	 * sent (mla_emit_pending). A snapshot of the map then holds all of
+	 * the summed event or none of it; taken mid-map, it held the runs so
+	 * far, and the event's seq, newer, made the model add them again.
+	 */
+	if (kept && kept->want && counter == MLA_LOCKED_VM) {
+		kept->delta = delta;
+		kept->value = value;
+		kept->valid = 1;
+		return;
+	}
+	__sync_fetch_and_add(&st->by_src[counter][src], delta);
 	seq = __sync_fetch_and_add(&st->seq, 1) + 1;
 	/* the first change is sent: it names the process and its limit */
 	if (aggregate && seq > 1 && counter == MLA_LOCKED_VM &&
@@ -212,13 +224,6 @@ static __always_inline void account(struct mla_mm_stat *st,
 	    mlock_only(st)) {
 		if (!(st->flags & MLA_MM_UNSTREAMED))
 			__sync_fetch_and_or(&st->flags, MLA_MM_UNSTREAMED);
-		return;
-	}
-	if (kept && kept->want && counter == MLA_LOCKED_VM) {
-		kept->delta = delta;
-		kept->value = value;
-		kept->seq = seq;
-		kept->valid = 1;
 		return;
 	}
 	stat_inc(&stats.events);
@@ -284,7 +289,8 @@ int mla_emit_pending(const struct mla_pending *p)
 {
 	struct mla_mm_stat *st;
 	struct mla_cause c;
-	__u64 key;
+	__u64 key, seq;
+	__u32 src;
 
 	if (!p || !p->valid)
 		return 0;
@@ -292,6 +298,10 @@ int mla_emit_pending(const struct mla_pending *p)
 	st = bpf_map_lookup_elem(&mms, &key);
 	if (!st)
 		return 0;
+	src = p->source < MLA_NR_SOURCES ? p->source : MLA_SRC_OTHER;
+	barrier_var(src);
+	__sync_fetch_and_add(&st->by_src[MLA_LOCKED_VM][src], p->delta);
+	seq = __sync_fetch_and_add(&st->seq, 1) + 1;
 	__builtin_memset(&c, 0, sizeof(c));
 	c.kind = MLA_CAUSE_KFUNC;
 	c.nr = p->kfunc;
@@ -303,8 +313,7 @@ int mla_emit_pending(const struct mla_pending *p)
 	c.ctx[2] = p->ctx[2];
 	c.obj = p->dma;
 	stat_inc(&stats.events);
-	emit_change(st, &c, MLA_LOCKED_VM, p->source, p->delta, p->value,
-		    p->seq);
+	emit_change(st, &c, MLA_LOCKED_VM, src, p->delta, p->value, seq);
 	return 0;
 }
 

@@ -53,7 +53,6 @@ struct mla_released {
 struct mla_kept {
 	__s64 delta;
 	__u64 value;
-	__u64 seq;
 	__u32 want;
 	__u32 valid;
 };

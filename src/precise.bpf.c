@@ -113,6 +113,8 @@ static __always_inline void mark_failed(struct mla_kctx *k)
 
 /* ---- aggregate mode: one change event a VFIO map (struct mla_pending) -- */
 
+#define MLA_PEND_MAX_PAGES (1LL << (30 - MLA_PAGE_SHIFT))
+
 static __always_inline void pend_flush(struct mla_kctx *k)
 {
 	if (!k->pend.valid)
@@ -145,7 +147,6 @@ static __always_inline void pend_add(struct mla_kctx *k,
 	}
 	p->delta += d->delta;
 	p->value = d->value;
-	p->seq = d->seq;
 	/*
 	 * The model sizes a mapping as ctx[2] + delta pages: make that the end
 	 * of the last run, as a run's own event would (a run may have pages
@@ -155,6 +156,12 @@ static __always_inline void pend_add(struct mla_kctx *k,
 				    (p->delta << MLA_PAGE_SHIFT))
 		p->ctx[2] = c->ctx[2] + (d->delta << MLA_PAGE_SHIFT) -
 			    (p->delta << MLA_PAGE_SHIFT);
+	/*
+	 * by_src waits for the sum: send a GiB at a time, so that the views of
+	 * a guest of many GiB, mapping for minutes, trail it by a GiB at most
+	 */
+	if (p->delta >= MLA_PEND_MAX_PAGES || p->delta <= -MLA_PEND_MAX_PAGES)
+		pend_flush(k);
 }
 
 static __always_inline void precise_failure(struct mla_kctx *k, int counter,

@@ -219,6 +219,14 @@ def check_report_limits(c, block):
         return
     steps, summary, _ = got
     mla_check.check_failures(c, steps, summary, name)
+    # the maps must span snapshots, or no refusal shows that a snapshot
+    # taken mid-map does not count its runs twice
+    done = [s for s in steps if s["step"] == "refused_maps_done"]
+    if c.check(f"{name}: refused_maps ran", done, "no refused_maps_done"):
+        ms = done[0]["maps_ms"]
+        print(f"# vm {name}: 20 maps refused half-way: {ms} ms in all")
+        c.check(f"{name}: refused maps span report's snapshots", ms >= 500,
+                f"{ms} ms in the maps, less than two snapshots' 500 ms")
 
 
 def check_late(c, block):

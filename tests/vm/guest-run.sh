@@ -128,10 +128,13 @@ hold_live() {
 hold_live
 
 # report_limits: the limits scenario under `report`, which sums a VFIO map's
-# charges into one event: its refusals must be told as under `run`.
+# charges into one event: its refusals must be told as under `run`; and
+# refused_maps, maps over which report snapshots its maps.
 report_limits() {
 	report_start report_limits
 	"$S/vfio" limits >/tmp/report_limits.out 2>>/tmp/report_limits.err
+	"$S/vfio" refused_maps >>/tmp/report_limits.out \
+		2>>/tmp/report_limits.err
 	report_stop report_limits
 	for k in out err json; do
 		dump report_limits "$k" "/tmp/report_limits.$k"

@@ -12,6 +12,8 @@
  *   limits      without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK, all of
  *               it mlocked: mlock, mmap(MAP_LOCKED) and VFIO_IOMMU_MAP_DMA
  *               are refused; then under 128 KiB, a map refused half-way
+ *   refused_maps  under 36 MiB, 4 MiB mlocked: 20 maps of 64 MiB refused
+ *               half-way, each after 8192 one-page runs (for `report`)
  *   overlap_mlock  mlock 8 MiB, map 12 MiB overlapping 4 MiB of it, and
  *               exit holding both (mlock and vfio share 4 MiB)
  *   overlap_vfio   map one 4 MiB buffer at two IOVAs and exit holding both
@@ -340,11 +342,21 @@ static char *interleaved(size_t len)
 
 	if (p == MAP_FAILED)
 		die("mmap");
+	/* a transparent huge page would be one run */
+	madvise(p, len, MADV_NOHUGEPAGE);
 	for (size_t off = 4 * KIB; off < len; off += 8 * KIB)
 		p[off] = 1;
 	for (size_t off = 0; off < len; off += 8 * KIB)
 		p[off] = 1;
 	return p;
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int limited_child(void)
@@ -395,6 +407,41 @@ static int limited_child(void)
 	     dma_map(c, p, IOVA(2), 1 * MIB));
 	STEP("mlock_64k_more_to_the_limit", "mlock",
 	     rc(mlock(map_anon(64 * KIB, 0), 64 * KIB)));
+	return 0;
+}
+
+/*
+ * 20 maps refused half-way, one after another: each charges 32 MiB in 8192
+ * one-page runs (50-100 ms under TCG), then uncharges them. `report` sums a
+ * map's runs into one event and snapshots its maps every 250 ms, so some
+ * snapshots fall in the middle of a map: each refusal must still be told
+ * with what was held before its map, by source (4 MiB, mlock's).
+ */
+static int refused_maps_child(void)
+{
+	struct rlimit rl = { 36 * MIB, 36 * MIB };
+	double in_maps = 0, t0;
+	char *p = interleaved(64 * MIB), *held = map_anon(4 * MIB, 0);
+	char name[64];
+	int g, c;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("setrlimit");
+	drop_ipc_lock();
+	c = container_open(0, &g);
+	STEP("mlock_4m", "mlock", rc(mlock(held, 4 * MIB)));
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "map_dma_64m_refused_half_way_%d",
+			 i);
+		step_note("\"errno\":\"ENOMEM\",\"request_kib\":65536,"
+			  "\"limit_kib\":36864,"
+			  "\"check\":\"vfio_pin_pages_remote\"");
+		t0 = seconds();
+		STEP(name, "vfio", dma_map(c, p, IOVA(1), 64 * MIB));
+		in_maps += seconds() - t0;
+	}
+	step_note("\"maps_ms\":%u", (unsigned int)(in_maps * 1000));
+	STEP("refused_maps_done", "none", 0);
 	return 0;
 }
 
@@ -459,14 +506,6 @@ static int hold_many(const char *ready)
 	STEP("holding", "none", 0);
 	wait_killed(ready);
 	return 0;
-}
-
-static double seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -590,6 +629,8 @@ int main(int argc, char **argv)
 		return owner_change();
 	if (!strcmp(what, "limits"))
 		return in_child(limited_child);
+	if (!strcmp(what, "refused_maps"))
+		return in_child(refused_maps_child);
 	if (!strcmp(what, "hold") && argc > 2)
 		return hold(argv[2]);
 	if (!strcmp(what, "hold_many") && argc > 2)
@@ -601,6 +642,7 @@ int main(int argc, char **argv)
 				 argc > 3 ? argv[3] : "thp-apart");
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
 	    "overlap_mlock|overlap_vfio|other_task|owner_change|limits|"
+	    "refused_maps|"
 	    "hold READY|bench_map N [thp-apart|asis]\"}\n");
 	return 2;
 }
