@@ -372,7 +372,8 @@ def main():
         if name.endswith("limits"):
             check_headroom(c, steps, summary, name)
             check_half_way(c, name, steps, events)
-        if name.endswith("limits") or name == "refusals":
+        if (name.endswith("limits") or name == "refusals" or
+                name.endswith("owner_change")):
             mla_check.check_failures(c, steps, summary, name)
             check_explained_text(c, name, blocks[name], summary,
                                  failures_txt)

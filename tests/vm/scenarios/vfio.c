@@ -23,7 +23,9 @@
  *               dma_entry_limit), then wait like hold
  *   hold_vm     run as a QEMU (argv[0] qemu-system-x86_64, -name, -m):
  *               without CAP_IPC_LOCK, map 4 MiB, then wait like hold
- *   owner_change  a child takes over a mapping (VFIO_DMA_MAP_FLAG_VADDR)
+ *   owner_change  a child under a 1 MiB RLIMIT_MEMLOCK is refused the take-over
+ *               of a 4 MiB mapping (VFIO_DMA_MAP_FLAG_VADDR); another child
+ *               takes it over
  *   bench_map N [thp-apart|asis]
  *               map and unmap 1 GiB N times (the benchmark); the buffer's
  *               physical layout: see bench_map()
@@ -283,6 +285,24 @@ static int other_task(void)
 	return 0;
 }
 
+/* Drop CAP_IPC_LOCK for good, so RLIMIT_MEMLOCK applies. */
+static void drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		die("capget");
+	d[0].effective &= ~(1u << CAP_IPC_LOCK);
+	d[0].permitted &= ~(1u << CAP_IPC_LOCK);
+	d[0].inheritable &= ~(1u << CAP_IPC_LOCK);
+	if (prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0) ||
+	    syscall(SYS_capset, &h, d))
+		die("dropping CAP_IPC_LOCK");
+}
+
 static int owner_container; /* the container new_owner() maps into */
 
 /*
@@ -300,6 +320,27 @@ static int new_owner(void)
 				  VFIO_DMA_MAP_FLAG_VADDR)) != 0;
 }
 
+/*
+ * In a child whose limit (1 MiB) cannot take the mapping's 4 MiB: type1
+ * charges the new owner first, so the take-over is refused and the charge
+ * stays with the parent.
+ */
+static int limited_new_owner(void)
+{
+	struct rlimit rl = { 1 * MIB, 1 * MIB };
+	char *buf = map_anon(4 * MIB, 0);
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		die("setrlimit");
+	drop_ipc_lock();
+	step_note("\"errno\":\"ENOMEM\",\"request_kib\":4096,"
+		  "\"limit_kib\":1024,\"check\":\"__account_locked_vm\"");
+	STEP("map_vaddr_as_new_owner_refused", "vfio",
+	     dma_map_flags(owner_container, buf, IOVA(1), 4 * MIB,
+			   VFIO_DMA_MAP_FLAG_VADDR));
+	return 0;
+}
+
 static int owner_change(void)
 {
 	int g, c = container_open(0, &g);
@@ -312,26 +353,10 @@ static int owner_change(void)
 	STEP("invalidate_vaddr", "vfio",
 	     dma_unmap_flags(c, IOVA(1), 4 * MIB, VFIO_DMA_UNMAP_FLAG_VADDR));
 	owner_container = c;
+	STEP("charge_stays_with_parent", "vfio",
+	     in_child(limited_new_owner) ? -EIO : 0);
 	STEP("charge_moved_to_child", "vfio", in_child(new_owner) ? -EIO : 0);
 	return 0;
-}
-
-/* Drop CAP_IPC_LOCK for good, so RLIMIT_MEMLOCK applies. */
-static void drop_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		die("capget");
-	d[0].effective &= ~(1u << CAP_IPC_LOCK);
-	d[0].permitted &= ~(1u << CAP_IPC_LOCK);
-	d[0].inheritable &= ~(1u << CAP_IPC_LOCK);
-	if (prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0) ||
-	    syscall(SYS_capset, &h, d))
-		die("dropping CAP_IPC_LOCK");
 }
 
 /* @len of memory whose neighbouring pages are seldom physically adjacent */
