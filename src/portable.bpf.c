@@ -49,23 +49,25 @@ static __always_inline struct mm_struct *current_mm_btf(void)
 	return bpf_get_current_task_btf()->mm;
 }
 
-static __always_inline bool current_def_locked(void)
+/*
+ * The tests every process pays on its mmap, munmap, mremap and brk take
+ * current's mm as a BTF pointer (plain loads) from their caller, which
+ * fetched it once: on the machine BENCHMARKS.md describes, each helper
+ * call is some 15-20 ns of a 30-100 ns program.
+ */
+static __always_inline bool def_locked(struct mm_struct *mm)
 {
-	struct mm_struct *mm = current_mm_btf();
-
 	return mm && (mm->def_flags & MLA_VM_LOCKED);
 }
 
-/* Does current's mm hold, or may it gain, anything we track? */
-static __always_inline bool mm_interesting(void)
+/* Does @mm (current's) hold, or may it gain, anything we track? */
+static __always_inline bool mm_interesting(struct mm_struct *mm)
 {
-	struct mm_struct *mm = current_mm_btf();
-
 	if (!mm)
 		return false;
 	if (mm->locked_vm || mm->pinned_vm.counter)
 		return true;
-	return hint_maybe_tracked((__u64)current_mm());
+	return hint_maybe_tracked((__u64)as_number(mm));
 }
 
 /* The struct file behind current's @fd: the identity of a container. */
@@ -316,7 +318,7 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	__u64 flags = regs->r10;
 	long fd = regs->r8;
 	long ret = ctx->ret;
-	bool locked = (flags & MLA_MAP_LOCKED) || current_def_locked();
+	bool locked = (flags & MLA_MAP_LOCKED) || def_locked(task->mm);
 	bool shared_file = (flags & MLA_MAP_SHARED) && fd >= 0;
 	struct mm_struct *mm;
 	struct mla_cause c;
@@ -348,12 +350,12 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_munmap")
 int sys_exit_munmap(struct trace_event_raw_sys_exit *ctx)
 {
-	struct mm_struct *mm;
+	struct mm_struct *mm = current_mm_btf();
 	struct mla_cause c;
 
-	if (!mm_interesting())
+	if (!mm_interesting(mm))
 		return 0;
-	mm = current_mm();
+	mm = as_number(mm);
 	cause_syscall(&c, MLA_NR_munmap);
 	observe_mm(mm, &c, false);
 	observe_user(&c);
@@ -364,13 +366,13 @@ int sys_exit_munmap(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_mremap")
 int sys_exit_mremap(struct trace_event_raw_sys_exit *ctx)
 {
-	struct mm_struct *mm;
+	struct mm_struct *mm = current_mm_btf();
 	long ret = ctx->ret;
 	struct mla_cause c;
 
-	if (!mm_interesting() && !current_def_locked())
+	if (!mm_interesting(mm) && !def_locked(mm))
 		return 0;
-	mm = current_mm();
+	mm = as_number(mm);
 	cause_syscall(&c, MLA_NR_mremap);
 	observe_mm(mm, &c, false);
 	if (ret < 0 && ret > -4096) {
@@ -388,13 +390,13 @@ int sys_exit_mremap(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_brk")
 int sys_exit_brk(struct trace_event_raw_sys_exit *ctx)
 {
-	struct mm_struct *mm;
+	struct mm_struct *mm = current_mm_btf();
 	unsigned long ret = ctx->ret;
 	struct mla_cause c;
 
-	if (!current_def_locked())
+	if (!def_locked(mm))
 		return 0;
-	mm = current_mm();
+	mm = as_number(mm);
 	cause_syscall(&c, MLA_NR_brk);
 	observe_mm(mm, &c, false);
 	/* a refused brk returns the old break, with no errno */
