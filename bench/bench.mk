@@ -6,7 +6,7 @@ BENCH_OUT := $(OUTPUT)/bench
 $(BENCH_OUT):
 	$(Q)mkdir -p $@
 
-$(BENCH_OUT)/floor.bpf.o: bench/floor.bpf.c $(VMLINUX) | $(BENCH_OUT)
+$(BENCH_OUT)/floor.bpf.o: bench/floor.bpf.c src/syscall_nrs.h $(VMLINUX) | $(BENCH_OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -18,7 +18,11 @@ $(BENCH_OUT)/floor: bench/floor.c $(BENCH_OUT)/floor.skel.h
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) -O2 -I$(BENCH_OUT) $< $(DEP_LIBS) -o $@
 
-$(BENCH_OUT)/workload: bench/workload.c | $(BENCH_OUT)
+$(BENCH_OUT)/hookcost: bench/hookcost.c bench/ops.h $(BENCH_OUT)/floor.skel.h
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -I$(BENCH_OUT) $< $(DEP_LIBS) -o $@
+
+$(BENCH_OUT)/workload: bench/workload.c bench/ops.h | $(BENCH_OUT)
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) -O2 -Wall $< -o $@ -lpthread
 
@@ -28,10 +32,12 @@ $(BENCH_OUT)/progstats: bench/progstats.c | $(BENCH_OUT)
 	$(Q)$(CC) -static -O2 -Wall $< -o $@
 
 bench-programs: $(BIN) $(BENCH_OUT)/floor $(BENCH_OUT)/workload \
+		$(BENCH_OUT)/hookcost \
 		$(BENCH_OUT)/progstats test-programs
 
 bench: bench-programs static
 	bench/run.sh
+	$(BENCH_OUT)/hookcost 30 bench/results-hookcost.json
 	bench/progcost.sh
 	bench/vm-vfio.sh
 

@@ -3,8 +3,11 @@
 # The benchmarks. Each workload runs, in one invocation, under (a) no
 # tracing, (b) the floor (the same hooks, empty programs), (c) memlockacct
 # report (aggregating in the kernel), (c2) memlockacct trace (every change
-# streamed) and (d) the equivalent bpftrace script, in rotation, REPS times; the
-# table gives median ns/op with min-max, the cost each adds over (a), and
+# streamed) and (d) the equivalent bpftrace script, in rotation, REPS times;
+# each start of a tracer times both workloads SAMPLES times, alternating, in
+# runs of about 0.2 s, so that many short samples spread over the whole run
+# (this host's speed drifts by tens of percent over minutes). The table
+# gives median ns/op with the quartiles, the cost each adds over (a), and
 # the ratios the targets are set on. Then the burst, frontend and map
 # memory figures. Raw results go to bench/results.json.
 #
@@ -15,12 +18,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUTPUT:-$top/.output}
 tool=$top/memlockacct
 wl=$out/bench/workload
-reps=${1:-7}
-mlock_iters=200000
-churn_iters=100000
+reps=${1:-15}
+samples=3
+mlock_iters=100000
+churn_iters=25000
 burst_secs=60
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
-	reps=3 mlock_iters=50000 churn_iters=20000 burst_secs=10
+	reps=3 burst_secs=10
 fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
@@ -33,11 +37,13 @@ configs=(none floor memlockacct trace bpftrace)
 for ((r = 1; r <= reps; r++)); do
 	for c in "${configs[@]}"; do
 		start "$c" || { echo "cannot start $c" >&2; exit 1; }
-		for w in mlock churn; do
-			iters=$mlock_iters
-			[[ $w == churn ]] && iters=$churn_iters
-			"$wl" "$w" "$iters" |
-				sed "s/^{/{\"config\":\"$c\",\"rep\":$r,/" >>"$results"
+		for ((k = 1; k <= samples; k++)); do
+			for w in mlock churn; do
+				iters=$mlock_iters
+				[[ $w == churn ]] && iters=$churn_iters
+				"$wl" "$w" "$iters" |
+					sed "s/^{/{\"config\":\"$c\",\"rep\":$r,/" >>"$results"
+			done
 		done
 		stop
 	done
@@ -73,28 +79,39 @@ import json, statistics, sys, os
 results, work, rss, dest = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 rows = [json.loads(l) for l in open(results)]
 out = {"workloads": {}}
-print(f"{'workload':<8} {'config':<12} {'ns/op median':>13} {'min-max':>17} {'added ns':>9}")
+def quartiles(v):
+    q = statistics.quantiles(v, n=4)
+    return q[0], statistics.median(v), q[2]
+print(f"{'workload':<8} {'config':<12} {'ns/op median':>13} {'q1-q3':>17} {'added ns':>9} {'added, q1':>10}")
+configs = ("none", "floor", "memlockacct", "trace", "bpftrace")
 for w in ("mlock", "churn"):
-    med = {}
-    for c in ("none", "floor", "memlockacct", "trace", "bpftrace"):
+    med, q1 = {}, {}
+    for c in configs:
         v = [r["ns_per_op"] for r in rows if r["workload"] == w and r["config"] == c]
-        med[c] = statistics.median(v)
-        out["workloads"].setdefault(w, {})[c] = {"median": med[c], "min": min(v), "max": max(v), "reps": len(v)}
-    for c in ("none", "floor", "memlockacct", "trace", "bpftrace"):
+        q1[c], med[c], q3 = quartiles(v)
+        out["workloads"].setdefault(w, {})[c] = {"median": med[c], "q1": q1[c], "q3": q3,
+                                                 "min": min(v), "max": max(v), "samples": len(v)}
+    for c in configs:
         s = out["workloads"][w][c]
-        print(f"{w:<8} {c:<12} {s['median']:13.1f} {s['min']:8.1f}-{s['max']:<8.1f} {med[c]-med['none']:9.1f}")
+        print(f"{w:<8} {c:<12} {s['median']:13.1f} {s['q1']:8.1f}-{s['q3']:<8.1f} "
+              f"{med[c]-med['none']:9.1f} {q1[c]-q1['none']:10.1f}")
     add = {c: med[c] - med["none"] for c in med}
+    add1 = {c: q1[c] - q1["none"] for c in q1}
+    ratio = lambda a, b: a / b if b > 0 else None
     r = out["workloads"][w]["ratios"] = {
-        "tool_over_floor_added": add["memlockacct"] / add["floor"] if add["floor"] > 0 else None,
-        "tool_over_bpftrace_added": add["memlockacct"] / add["bpftrace"] if add["bpftrace"] > 0 else None,
-        "trace_over_floor_added": add["trace"] / add["floor"] if add["floor"] > 0 else None,
+        "tool_over_floor_added": ratio(add["memlockacct"], add["floor"]),
+        "tool_over_bpftrace_added": ratio(add["memlockacct"], add["bpftrace"]),
+        "trace_over_floor_added": ratio(add["trace"], add["floor"]),
+        "tool_over_floor_added_q1": ratio(add1["memlockacct"], add1["floor"]),
+        "tool_over_bpftrace_added_q1": ratio(add1["memlockacct"], add1["bpftrace"]),
         "tool_slowdown_pct": 100 * add["memlockacct"] / med["none"],
         "floor_slowdown_pct": 100 * add["floor"] / med["none"],
         "bpftrace_slowdown_pct": 100 * add["bpftrace"] / med["none"],
     }
     fx = lambda v: "n/a" if v is None else f"{v:.2f}x"
-    print(f"  {w}: memlockacct adds {fx(r['tool_over_floor_added'])} the floor's cost, "
-          f"{fx(r['tool_over_bpftrace_added'])} bpftrace's; slowdown "
+    print(f"  {w}: memlockacct adds {fx(r['tool_over_floor_added'])} the floor's cost "
+          f"({fx(r['tool_over_floor_added_q1'])} by first quartiles), "
+          f"{fx(r['tool_over_bpftrace_added'])} bpftrace's ({fx(r['tool_over_bpftrace_added_q1'])}); slowdown "
           f"{r['tool_slowdown_pct']:.1f}% (floor {r['floor_slowdown_pct']:.1f}%, "
           f"bpftrace {r['bpftrace_slowdown_pct']:.1f}%); trace (every change "
           f"streamed) adds {fx(r['trace_over_floor_added'])} the floor's")
