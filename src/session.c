@@ -24,7 +24,8 @@
 #include "session.h"
 
 #define POLL_MS 50
-#define HARVEST_NS 250000000ULL /* exited mms leave the dead map this often */
+#define HARVEST_NS 250000000ULL /* the maps are read this often */
+#define TURN_NS 25000000ULL /* the ring is read this long at most a turn */
 #define RESYNC_NS 1000000000ULL
 
 struct session {
@@ -41,6 +42,8 @@ struct session {
 	uint32_t maps_start[3];
 	struct record_writer rec; /* record -o */
 	uint64_t start_mono;
+	uint64_t turn_end; /* handle_event() yields past it; 0: never */
+	unsigned int turn_events;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -106,13 +109,12 @@ static int read_locked_ranges(struct mla_inst *inst, uint64_t *pages)
 	return 0;
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+static void apply_event(struct session *s, const void *data, size_t size)
 {
-	struct session *s = ctx;
 	struct mla_event e;
 
 	if (size < sizeof(e))
-		return 0;
+		return;
 	memcpy(&e, data, sizeof(e));
 	/*
 	 * Aggregate mode: this mm's mlock changes were not sent until now
@@ -168,7 +170,38 @@ static int handle_event(void *ctx, void *data, size_t size)
 			json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 		json_object_put(j);
 	}
+}
+
+/*
+ * A turn of the event loop reads the ring for TURN_NS at most, so that the
+ * loop empties the dead map in between: a frontend slower than the
+ * programs (--events in the sanitizer build) never reached the ring's end
+ * while they produced, and 10,000 exits overflowed the dead map meanwhile.
+ * libbpf has consumed the event when this says stop.
+ */
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	apply_event(s, data, size);
+	if (s->turn_end && !(++s->turn_events % 64) && mono_ns() >= s->turn_end)
+		return -EAGAIN;
 	return 0;
+}
+
+/*
+ * Read the ring: to its end, or until the turn is over. A snapshot of the
+ * maps taken while events wait is still right: the model takes no counter
+ * from an event older than the snapshot (by seq), only its detail.
+ */
+static void drain(struct session *s, bool to_end)
+{
+	uint64_t end = s->turn_end;
+
+	if (to_end)
+		s->turn_end = 0;
+	ring_buffer__consume(s->rb);
+	s->turn_end = end;
 }
 
 /* ---- keeping the model in step with the maps ------------------------------ */
@@ -341,19 +374,20 @@ static void harvest_tree(struct session *s, bool final)
 
 /*
  * Snapshot the maps into the model. Events first: the maps are newer than
- * the ring, and a snapshot taken ahead of its events would make the model
- * skip them (the programs wake us only when the ring fills, so it is rarely
- * empty here).
+ * the ring (the programs wake us only when the ring fills, so it is rarely
+ * empty here); all of them for a final snapshot, a turn's worth otherwise
+ * (drain()).
  */
 static void harvest_exits(struct session *s)
 {
-	ring_buffer__consume(s->rb);
+	drain(s, false);
 	harvest_dead(s);
 }
 
 static void harvest(struct session *s, bool final)
 {
-	harvest_exits(s);
+	drain(s, final);
+	harvest_dead(s);
 	harvest_live(s);
 	harvest_users(s);
 	if (s->o->probes.follow_tree)
@@ -692,9 +726,11 @@ static int loop(struct session *s)
 		top_refresh(s);
 	while (stop_requested < 2) {
 		uint64_t now;
-		int err = ring_buffer__poll(s->rb, POLL_MS);
+		int err;
 
-		if (err < 0 && err != -EINTR) {
+		s->turn_end = mono_ns() + TURN_NS;
+		err = ring_buffer__poll(s->rb, POLL_MS);
+		if (err < 0 && err != -EINTR && err != -EAGAIN) {
 			fprintf(stderr, "memlockacct: reading events: %s\n",
 				strerror(-err));
 			return 1;
@@ -866,6 +902,7 @@ int session_run(struct session_opts *o)
 		}
 	}
 	ret = loop(&s);
+	s.turn_end = 0;
 	if (ret)
 		goto out;
 	sync_all(&s, true);
