@@ -104,19 +104,21 @@ int main(int argc, char **argv)
 	double *ns;
 
 	if (rounds < 3 || rounds > 10000) {
-		fprintf(stderr, "usage: hookcost [ROUNDS (3-10000) [RESULTS.json]]\n");
+		fprintf(stderr,
+			"usage: hookcost [ROUNDS (3-10000) [RESULTS.json]]\n");
 		return 2;
 	}
 	skel = floor__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "hookcost: cannot load the floor's programs: %s\n",
+		fprintf(stderr,
+			"hookcost: cannot load the floor's programs: %s\n",
 			strerror(errno));
 		return 1;
 	}
 	ns = calloc((size_t)NR_CF * NR_OP * rounds, sizeof(*ns));
 	if (!ns)
 		return 1;
-#define NS(cf, op, r) ns[((cf) * NR_OP + (op)) * rounds + (r)]
+#define NS(cf, op, r) ns[((cf)*NR_OP + (op)) * rounds + (r)]
 	for (int r = 0; r < rounds; r++) {
 		for (int i = 0; i < NR_CF; i++) {
 			/* the order turns each round: no configuration is always first */
@@ -147,13 +149,18 @@ int main(int argc, char **argv)
 			if (cf == CF_NONE)
 				base = med;
 			printf("%-8s %-9s %9.1f %9.1f-%-9.1f %9.1f %7.1f%%\n",
-			       op_name[op], cf_name[cf], med, q1, q3, med - base,
-			       100 * (med - base) / base);
-			json_object_object_add(jc, "median", json_object_new_double(med));
-			json_object_object_add(jc, "q1", json_object_new_double(q1));
-			json_object_object_add(jc, "q3", json_object_new_double(q3));
-			json_object_object_add(jc, "added_pct",
-					       json_object_new_double(100 * (med - base) / base));
+			       op_name[op], cf_name[cf], med, q1, q3,
+			       med - base, 100 * (med - base) / base);
+			json_object_object_add(jc, "median",
+					       json_object_new_double(med));
+			json_object_object_add(jc, "q1",
+					       json_object_new_double(q1));
+			json_object_object_add(jc, "q3",
+					       json_object_new_double(q3));
+			json_object_object_add(
+				jc, "added_pct",
+				json_object_new_double(100 * (med - base) /
+						       base));
 			json_object_object_add(jo, cf_name[cf], jc);
 		}
 		json_object_object_add(out, op_name[op], jo);

@@ -18,8 +18,8 @@
 
 static int print_op(const char *name, long iters, double ns)
 {
-	printf("{\"workload\":\"%s\",\"ops\":%ld,\"ns_per_op\":%.1f}\n",
-	       name, iters, ns);
+	printf("{\"workload\":\"%s\",\"ops\":%ld,\"ns_per_op\":%.1f}\n", name,
+	       iters, ns);
 	return 0;
 }
 
@@ -62,9 +62,11 @@ static int bench_burst(int threads, double seconds)
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "mlock"))
-		return print_op("mlock", atol(argv[2]), op_mlock(atol(argv[2])));
+		return print_op("mlock", atol(argv[2]),
+				op_mlock(atol(argv[2])));
 	if (argc >= 3 && !strcmp(argv[1], "churn"))
-		return print_op("churn", atol(argv[2]), op_churn(atol(argv[2])));
+		return print_op("churn", atol(argv[2]),
+				op_churn(atol(argv[2])));
 	if (argc >= 4 && !strcmp(argv[1], "burst"))
 		return bench_burst(atoi(argv[2]), atof(argv[3]));
 	fprintf(stderr, "usage: workload mlock|churn ITERS | burst THREADS SECONDS\n");

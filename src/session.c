@@ -25,7 +25,7 @@
 
 #define POLL_MS 50
 #define HARVEST_NS 250000000ULL /* the maps are read this often */
-#define TURN_NS 25000000ULL /* the ring is read this long at most a turn */
+#define TURN_NS 25000000ULL	/* the ring is read this long at most a turn */
 #define RESYNC_NS 1000000000ULL
 
 struct session {
