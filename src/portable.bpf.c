@@ -52,8 +52,7 @@ static __always_inline struct mm_struct *current_mm_btf(void)
 /*
  * The tests every process pays on its mmap, munmap, mremap and brk take
  * current's mm as a BTF pointer (plain loads) from their caller, which
- * fetched it once: on the machine BENCHMARKS.md describes, each helper
- * call is some 15-20 ns of a 30-100 ns program.
+ * fetched it once: a helper call each time it is fetched again.
  */
 static __always_inline bool def_locked(struct mm_struct *mm)
 {
