@@ -216,6 +216,22 @@ int BPF_PROG(exit_mmap, struct mm_struct *btf_mm)
 	return 0;
 }
 
+/* run mode: the frontend learns a process of the tree, and its name */
+static __always_inline void emit_process(struct task_struct *task,
+					 __u32 cur_tgid)
+{
+	struct mla_event *e = event_new(MLA_EV_PROCESS);
+
+	if (!e)
+		return;
+	e->tgid = BPF_CORE_READ(task, tgid);
+	e->cur_tgid = cur_tgid;
+	e->start_ns = task_start_ns(task);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm),
+				  BPF_CORE_READ(task, comm));
+	event_submit(e);
+}
+
 /* run mode: follow the traced command's descendants */
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent,
@@ -224,20 +240,26 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent,
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	__u64 start = task_start_ns(child);
-	struct mla_event *e;
 
 	if (ptgid == ctgid || !bpf_map_lookup_elem(&tree, &ptgid))
 		return 0;
 	bpf_map_update_elem(&tree, &ctgid, &start, BPF_ANY);
-	e = event_new(MLA_EV_PROCESS);
-	if (e) {
-		e->tgid = ctgid;
-		e->cur_tgid = ptgid;
-		e->start_ns = start;
-		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm),
-					  BPF_CORE_READ(child, comm));
-		event_submit(e);
-	}
+	emit_process(child, ptgid);
+	return 0;
+}
+
+/*
+ * run mode: a process of the tree ran a new program. Its name changes
+ * (comm is set before this tracepoint): say so, or the report would show
+ * a child that never charged anything under its parent's name.
+ */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (bpf_map_lookup_elem(&tree, &tgid))
+		emit_process(task, tgid);
 	return 0;
 }
 

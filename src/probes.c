@@ -25,10 +25,12 @@
 
 /* Tracepoints of the portable tier; the syscall exits are classic ones. */
 static const struct probe portable_tpl[] = {
-	{ .label = "mmap_lock_released", .prog = "mmap_lock_released",
+	{ .label = "mmap_lock_released",
+	  .prog = "mmap_lock_released",
 	  .optional_tp = true },
 	{ .label = "exit_mmap", .prog = "exit_mmap", .optional_tp = true },
 	{ .label = "sched_process_fork", .prog = "sched_process_fork" },
+	{ .label = "sched_process_exec", .prog = "sched_process_exec" },
 	{ .label = "sys_exit_mlock", .prog = "sys_exit_mlock" },
 	{ .label = "sys_exit_mlock2", .prog = "sys_exit_mlock2" },
 	{ .label = "sys_exit_munlock", .prog = "sys_exit_munlock" },
@@ -40,13 +42,16 @@ static const struct probe portable_tpl[] = {
 	{ .label = "sys_exit_brk", .prog = "sys_exit_brk" },
 	{ .label = "sys_exit_shmctl", .prog = "sys_exit_shmctl" },
 	{ .label = "sys_exit_io_uring_register",
-	  .prog = "sys_exit_io_uring_register", .optional_tp = true },
-	{ .label = "sys_exit_io_uring_setup", .prog = "sys_exit_io_uring_setup",
+	  .prog = "sys_exit_io_uring_register",
+	  .optional_tp = true },
+	{ .label = "sys_exit_io_uring_setup",
+	  .prog = "sys_exit_io_uring_setup",
 	  .optional_tp = true },
 	{ .label = "sys_exit_ioctl", .prog = "sys_exit_ioctl" },
 	{ .label = "task iterator (baseline)", .prog = "baseline" },
 	{ .label = "task iterator (resync)", .prog = "resync" },
-	{ .label = "VFIO container walk", .prog = "vfio_maps",
+	{ .label = "VFIO container walk",
+	  .prog = "vfio_maps",
 	  .module = VFIO_MOD },
 };
 
@@ -188,7 +193,9 @@ static void plan_portable(struct probes *p, const struct probes_opts *o,
 			continue;
 		}
 		snprintf(pr->kind, sizeof(pr->kind), "raw_tp");
-		if (!strcmp(pr->prog, "sched_process_fork") && !o->follow_tree) {
+		if ((!strcmp(pr->prog, "sched_process_fork") ||
+		     !strcmp(pr->prog, "sched_process_exec")) &&
+		    !o->follow_tree) {
 			probe_off(pr, "only used by 'run' to follow children%s",
 				  NULL);
 			continue;

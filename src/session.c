@@ -349,6 +349,19 @@ static struct mla_proc *tree_root(struct session *s, __u32 tgid, bool create)
 	return found;
 }
 
+/*
+ * The name exec gives the command (its file's base name, cut to the
+ * kernel's 15 characters), for a command gone before /proc was read: a
+ * command that charged nothing is only made a process at the end.
+ */
+static void command_comm(const char *path, char *buf, size_t len)
+{
+	const char *base = strrchr(path, '/');
+
+	snprintf(buf, len < MLA_COMM_LEN ? len : MLA_COMM_LEN, "%s",
+		 base ? base + 1 : path);
+}
+
 static void harvest_tree(struct session *s, bool final)
 {
 	int fd = bpf_map__fd(s->probes.skel->maps.tree);
@@ -367,8 +380,13 @@ static void harvest_tree(struct session *s, bool final)
 		if (!p)
 			continue;
 		p->in_tree = true;
-		if (!p->comm[0])
-			proc_comm(key, p->comm, sizeof(p->comm));
+		if (p->comm[0])
+			continue;
+		/* /proc, if the pid is still this process's */
+		if ((!proc_same_start(key, p->start_ns) ||
+		     proc_comm(key, p->comm, sizeof(p->comm))) &&
+		    !start && s->o->cmd)
+			command_comm(s->o->cmd[0], p->comm, sizeof(p->comm));
 	}
 }
 

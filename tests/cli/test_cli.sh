@@ -110,6 +110,20 @@ else
 	fail "hostile name as a valid Prometheus label (promtool)" "$(cat "$work/promtool") $(grep comm= "$work/prom" | head -2)"
 fi
 
+# run: the command and its children under the names exec gave them, also
+# when they charged nothing (the command's own name is only read at the end).
+"$tool" run --json -o "$work/names.json" -- sh -c 'sleep 0.2; true' \
+	>/dev/null 2>"$work/names.err"
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if sorted(p["comm"] for p in d["processes"]) == ["sh", "sleep"] else 1)' \
+	"$work/names.json" 2>/dev/null; then
+	ok "run: processes named after their programs"
+else
+	fail "run: processes named after their programs" "$(head -c 400 "$work/names.json") $(head -c 200 "$work/names.err")"
+fi
+
 # Signals: the report is still printed, and nothing stays attached.
 progs_attached() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit_mlock\b'; }
 before=$(progs_attached)
