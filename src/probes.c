@@ -25,8 +25,7 @@
 
 /* Tracepoints of the portable tier; the syscall exits are classic ones. */
 static const struct probe portable_tpl[] = {
-	{ .label = "mmap_lock_released",
-	  .prog = "mmap_lock_released",
+	{ .label = "mmap_lock_released", .prog = "mmap_lock_released",
 	  .optional_tp = true },
 	{ .label = "exit_mmap", .prog = "exit_mmap", .optional_tp = true },
 	{ .label = "sched_process_fork", .prog = "sched_process_fork" },
@@ -42,16 +41,13 @@ static const struct probe portable_tpl[] = {
 	{ .label = "sys_exit_brk", .prog = "sys_exit_brk" },
 	{ .label = "sys_exit_shmctl", .prog = "sys_exit_shmctl" },
 	{ .label = "sys_exit_io_uring_register",
-	  .prog = "sys_exit_io_uring_register",
-	  .optional_tp = true },
-	{ .label = "sys_exit_io_uring_setup",
-	  .prog = "sys_exit_io_uring_setup",
+	  .prog = "sys_exit_io_uring_register", .optional_tp = true },
+	{ .label = "sys_exit_io_uring_setup", .prog = "sys_exit_io_uring_setup",
 	  .optional_tp = true },
 	{ .label = "sys_exit_ioctl", .prog = "sys_exit_ioctl" },
 	{ .label = "task iterator (baseline)", .prog = "baseline" },
 	{ .label = "task iterator (resync)", .prog = "resync" },
-	{ .label = "VFIO container walk",
-	  .prog = "vfio_maps",
+	{ .label = "VFIO container walk", .prog = "vfio_maps",
 	  .module = VFIO_MOD },
 };
 
