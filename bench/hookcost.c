@@ -85,13 +85,20 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* the q-th quantile of the sorted @v, by linear interpolation */
+/*
+ * The q-th quantile of the sorted @v, as Python's statistics.quantiles()
+ * computes it by default (bench/run.sh): position q * (n + 1), from 1
+ */
 static double quantile(const double *v, int n, double q)
 {
-	double pos = q * (n - 1);
+	double pos = q * (n + 1) - 1;
 	int i = (int)pos;
 
-	return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
+	if (pos <= 0)
+		return v[0];
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + (pos - i) * (v[i + 1] - v[i]);
 }
 
 int main(int argc, char **argv)

@@ -635,8 +635,10 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 		}
 		return n ? n->inst.proc : model_proc(m, e->tgid, e->start_ns, false);
 	case MLA_EV_FAILURE:
+		/* a snapshot newer than the refusal already holds the rest */
 		if ((e->flags & MLA_F_UNSTREAMED) && e->mm_id &&
-		    (n = inst_node(m, e->mm_id)))
+		    (n = inst_node(m, e->mm_id)) &&
+		    !(e->seq && e->seq <= n->seq))
 			catch_up_unstreamed(n, e);
 		p = model_proc(m, e->tgid, e->start_ns, true);
 		if (p) {

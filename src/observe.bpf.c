@@ -501,10 +501,13 @@ int mla_emit_failure(const struct mla_cause *c,
 	e = event_new(MLA_EV_FAILURE);
 	if (!e)
 		return 0;
-	if (st)
+	if (st) {
 		event_owner(e, st);
-	else
+		/* not a change: the seq of the last one, which it follows */
+		e->seq = st->seq;
+	} else {
 		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
 	e->tgid = tgid;
 	e->start_ns = task_start_ns(task);
 	e->uid = task_uid(task);

@@ -232,6 +232,20 @@ static __always_inline void emit_process(struct task_struct *task,
 	event_submit(e);
 }
 
+/*
+ * The tree's start time for @tgid if @task is that process, not a later
+ * one given its recycled pid; NULL otherwise. The command itself is held
+ * with start 0 until its exec (the frontend knows its start in ticks only).
+ */
+static __always_inline __u64 *tree_entry(struct task_struct *task, __u32 tgid)
+{
+	__u64 *start = bpf_map_lookup_elem(&tree, &tgid);
+
+	if (start && *start && *start != task_start_ns(task))
+		return NULL;
+	return start;
+}
+
 /* run mode: follow the traced command's descendants */
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent,
@@ -241,7 +255,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent,
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	__u64 start = task_start_ns(child);
 
-	if (ptgid == ctgid || !bpf_map_lookup_elem(&tree, &ptgid))
+	if (ptgid == ctgid || !tree_entry(parent, ptgid))
 		return 0;
 	bpf_map_update_elem(&tree, &ctgid, &start, BPF_ANY);
 	emit_process(child, ptgid);
@@ -257,9 +271,13 @@ SEC("raw_tp/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u64 *start = tree_entry(task, tgid);
 
-	if (bpf_map_lookup_elem(&tree, &tgid))
-		emit_process(task, tgid);
+	if (!start)
+		return 0;
+	if (!*start) /* the command's exec: known by its start from now on */
+		*start = task_start_ns(task);
+	emit_process(task, tgid);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 #define POLL_MS 50
 #define HARVEST_NS 250000000ULL /* the maps are read this often */
 #define TURN_NS 25000000ULL	/* the ring is read this long at most a turn */
+#define FINAL_NS 1000000000ULL	/* and this long for a final snapshot */
 #define RESYNC_NS 1000000000ULL
 
 struct session {
@@ -42,8 +43,10 @@ struct session {
 	uint32_t maps_start[3];
 	struct record_writer rec; /* record -o */
 	uint64_t start_mono;
-	uint64_t turn_end; /* handle_event() yields past it; 0: never */
+	uint64_t turn_ns;  /* how long this turn reads the ring */
+	uint64_t turn_end; /* handle_event() yields past it; 0: not begun */
 	unsigned int turn_events;
+	bool caught_up; /* the last harvest read the ring to its end */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -173,35 +176,43 @@ static void apply_event(struct session *s, const void *data, size_t size)
 }
 
 /*
- * A turn of the event loop reads the ring for TURN_NS at most, so that the
- * loop empties the dead map in between: a frontend slower than the
- * programs (--events in the sanitizer build) never reached the ring's end
- * while they produced, and 10,000 exits overflowed the dead map meanwhile.
+ * A turn of the event loop reads the ring for TURN_NS at most from its
+ * first event, so that the loop empties the dead map in between: a
+ * frontend slower than the programs (--events in the sanitizer build)
+ * never reached the ring's end while they produced, and 10,000 exits
+ * overflowed the dead map meanwhile. A final snapshot reads for FINAL_NS
+ * at most: what a busy host adds after Ctrl-C must not hold the exit.
  * libbpf has consumed the event when this says stop.
  */
+static void start_turn(struct session *s, uint64_t ns)
+{
+	s->turn_ns = ns;
+	s->turn_end = 0;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 
 	apply_event(s, data, size);
-	if (s->turn_end && !(++s->turn_events % 64) && mono_ns() >= s->turn_end)
+	if (!s->turn_end)
+		s->turn_end = mono_ns() + s->turn_ns;
+	else if (!(++s->turn_events % 64) && mono_ns() >= s->turn_end)
 		return -EAGAIN;
 	return 0;
 }
 
 /*
- * Read the ring: to its end, or until the turn is over. A snapshot of the
- * maps taken while events wait is still right: the model takes no counter
- * from an event older than the snapshot (by seq), only its detail.
+ * Read the ring, for the rest of the turn or a final snapshot's time; true
+ * if it reached the end. A snapshot of the maps taken while events wait is
+ * still right: the model takes no counter from an event older than the
+ * snapshot (by seq), only its detail.
  */
-static void drain(struct session *s, bool to_end)
+static bool drain(struct session *s, bool final)
 {
-	uint64_t end = s->turn_end;
-
-	if (to_end)
-		s->turn_end = 0;
-	ring_buffer__consume(s->rb);
-	s->turn_end = end;
+	if (final)
+		start_turn(s, FINAL_NS);
+	return ring_buffer__consume(s->rb) != -EAGAIN;
 }
 
 /* ---- keeping the model in step with the maps ------------------------------ */
@@ -404,7 +415,7 @@ static void harvest_exits(struct session *s)
 
 static void harvest(struct session *s, bool final)
 {
-	drain(s, final);
+	s->caught_up = drain(s, final);
 	harvest_dead(s);
 	harvest_live(s);
 	harvest_users(s);
@@ -746,7 +757,7 @@ static int loop(struct session *s)
 		uint64_t now;
 		int err;
 
-		s->turn_end = mono_ns() + TURN_NS;
+		start_turn(s, TURN_NS);
 		err = ring_buffer__poll(s->rb, POLL_MS);
 		if (err < 0 && err != -EINTR && err != -EAGAIN) {
 			fprintf(stderr, "memlockacct: reading events: %s\n",
@@ -784,8 +795,14 @@ static int loop(struct session *s)
 							"attached now\n");
 				last_resync = now;
 			}
-			/* top and trace never show exited processes again */
-			if (s->o->mode == MODE_TOP || s->o->mode == MODE_TRACE)
+			/*
+			 * top and trace never show exited processes again;
+			 * while events wait, one of a forgotten mm would make
+			 * it anew
+			 */
+			if ((s->o->mode == MODE_TOP ||
+			     s->o->mode == MODE_TRACE) &&
+			    s->caught_up)
 				model_forget_exited(s->model);
 			last_sync = now;
 		}
@@ -822,7 +839,7 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 
 int session_run(struct session_opts *o)
 {
-	struct session s = { .o = o };
+	struct session s = { .o = o, .turn_ns = FINAL_NS };
 	char why[512] = "";
 	int go_fd = -1, exec_err_fd = -1, err, ret = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -920,10 +937,15 @@ int session_run(struct session_opts *o)
 		}
 	}
 	ret = loop(&s);
-	s.turn_end = 0;
 	if (ret)
 		goto out;
 	sync_all(&s, true);
+	if (!s.caught_up)
+		fprintf(stderr,
+			"memlockacct: events still arriving after "
+			"%.0f s of final reading were not read (totals "
+			"are exact)\n",
+			FINAL_NS / 1e9);
 	if (o->mode == MODE_REPORT || o->mode == MODE_RUN)
 		print_summary(&s);
 	prom_refresh(&s);

@@ -124,6 +124,40 @@ else
 	fail "run: processes named after their programs" "$(head -c 400 "$work/names.json") $(head -c 200 "$work/names.err")"
 fi
 
+# run: a pid of the tree's, free again and given to a process from
+# outside (ns_last_pid), is not taken for one of the command's children
+# when that process runs a program.
+"$tool" run --json -o "$work/reuse.json" -- \
+	sh -c "sh -c 'exit 0' & echo \$! >$work/cpid; wait; sleep 3" \
+	>/dev/null 2>&1 &
+runner=$!
+for i in $(seq 100); do [[ -s $work/cpid ]] && break; sleep 0.05; done
+cpid=$(cat "$work/cpid" 2>/dev/null)
+intruder=
+for try in 1 2 3 4 5; do
+	[[ -n $cpid ]] || break
+	echo $((cpid - 1)) >/proc/sys/kernel/ns_last_pid
+	"$bin/namer" intruder 1 &
+	intruder=$!
+	[[ $intruder == "$cpid" ]] && break
+	kill "$intruder" 2>/dev/null
+	wait "$intruder" 2>/dev/null
+	intruder=
+done
+wait "$runner"
+if [[ -z $intruder ]]; then
+	fail "run: a recycled pid is not adopted" "could not give pid ${cpid:-?} to another process (ns_last_pid)"
+elif python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(1 if any(p["comm"] in ("namer", "intruder") for p in d["processes"]) else 0)' \
+	"$work/reuse.json"; then
+	ok "run: a recycled pid is not adopted"
+else
+	fail "run: a recycled pid is not adopted" "pid $cpid reported: $(head -c 600 "$work/reuse.json")"
+fi
+wait "$intruder" 2>/dev/null
+
 # Signals: the report is still printed, and nothing stays attached.
 progs_attached() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit_mlock\b'; }
 before=$(progs_attached)

@@ -223,6 +223,45 @@ static void test_unstreamed_mlock_caught_up(void **state)
 	model_free(m);
 }
 
+/*
+ * A refusal read after a newer snapshot of its mm (the frontend was behind
+ * and emptied the dead map first): the snapshot holds what followed it, so
+ * the refusal's "before" must not be caught up to.
+ */
+static void test_unstreamed_refusal_after_snapshot(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_mm_stat st = {
+		.id = 6,
+		.seq = 9,
+		.tgid = TGID,
+		.start_ns = START,
+		.seen = { 512, 0 },
+		.peak = { 1024, 0 },
+		.flags = MLA_MM_UNSTREAMED,
+		.gone = MLA_CAUSE_EXIT,
+	};
+	struct mla_event e = { .type = MLA_EV_FAILURE,
+			       .mm_id = 6,
+			       .tgid = TGID,
+			       .start_ns = START,
+			       .counter = MLA_LOCKED_VM,
+			       .ret = -12,
+			       .flags = MLA_F_UNSTREAMED,
+			       .seq = 7 };
+	struct mla_proc *p;
+
+	st.by_src[MLA_LOCKED_VM][MLA_SRC_MLOCK] = 512;
+	model_sync_mm(m, &st);
+	e.other[MLA_LOCKED_VM] = 1024; /* at the refusal, changes 1-7 */
+	model_apply_event(m, &e);
+	p = the_proc(m);
+	assert_int_equal(proc_source(p, MLA_LOCKED_VM, MLA_SRC_MLOCK), 512);
+	assert_int_equal(proc_final(p, MLA_LOCKED_VM), 512);
+	assert_int_equal(p->nfailures, 1);
+	model_free(m);
+}
+
 static void test_failures_are_kept(void **state)
 {
 	struct mla_model *m = model_new();
@@ -355,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_user_buckets_and_shares),
 		cmocka_unit_test(test_unstreamed_mlock_caught_up),
+		cmocka_unit_test(test_unstreamed_refusal_after_snapshot),
 		cmocka_unit_test(test_failures_are_kept),
 		cmocka_unit_test(test_failure_sources_at_refusal),
 		cmocka_unit_test(test_infer_preexisting),
