@@ -181,7 +181,9 @@ static const struct argp_option common_opts[] = {
 	  "collector), rewritten every interval (top, report; default 1 s)",
 	  0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0,
-	  "Track up to N processes holding memory at once (default 16384)", 0 },
+	  "Track up to N processes holding memory at once, and, for run, up "
+	  "to N of its command's living processes (default 16384)",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf's messages", 0 },
 	{},
 };

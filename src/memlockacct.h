@@ -100,6 +100,8 @@ enum mla_event_type {
 #define MLA_PENDING(counter) (2u << (counter)) /* pending[counter] is set */
 /* aggregate mode: a change was not streamed since the last event (above) */
 #define MLA_MM_UNSTREAMED (1u << 5)
+/* run: its process is one of the command's (it may be reaped before the mm) */
+#define MLA_MM_IN_TREE (1u << 6)
 
 /*
  * A frontend that applies events and also reads this map skips an event

@@ -696,6 +696,8 @@ struct mla_inst *model_sync_mm(struct mla_model *m,
 	if ((st->flags & MLA_MM_SEEDED) && !(inst->flags & MLA_INST_INFERRED))
 		inst->flags &= ~MLA_INST_RANGES_KNOWN; /* until smaps is read */
 	inst->flags = (inst->flags & ~0xffu) | (st->flags & 0xffu);
+	if (st->flags & MLA_MM_IN_TREE)
+		inst->proc->in_tree = true;
 	if (st->gone) {
 		inst->gone = st->gone;
 		memcpy(inst->truth, st->truth, sizeof(inst->truth));

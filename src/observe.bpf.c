@@ -32,6 +32,7 @@ mm_stat_create(struct mm_struct *mm, __u64 locked, __u64 pinned, bool seed)
 	__builtin_memset(st, 0, sizeof(*st));
 	owner = mm_owner(mm);
 	stat_identity(st, owner);
+	stat_in_tree(st);
 	if (!seed && lazy_baseline && owner && st->start_ns < tool_start_ns)
 		seed = true;
 	if (seed) {
@@ -109,7 +110,7 @@ static __always_inline void emit_change(struct mla_mm_stat *st,
 {
 	struct mla_event *e;
 
-	if (!event_wanted(st->tgid))
+	if (!stat_wanted(st))
 		return;
 	e = event_new(MLA_EV_CHANGE);
 	if (!e)

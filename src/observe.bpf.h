@@ -130,6 +130,29 @@ static __always_inline bool hint_maybe_tracked(__u64 mm)
 	return n && *n;
 }
 
+/*
+ * run mode: the tree's start time for the process @tgid started at @start,
+ * not for a later one given its recycled pid; NULL if it is not the
+ * command's. The command itself is held with start 0 until its exec (the
+ * frontend knows its start in ticks only).
+ */
+static __always_inline __u64 *tree_entry(__u32 tgid, __u64 start)
+{
+	__u64 *held = bpf_map_lookup_elem(&tree, &tgid);
+
+	if (held && *held && *held != start)
+		return NULL;
+	return held;
+}
+
+/* run mode: mark an mm whose process is the command's (MLA_MM_IN_TREE) */
+static __always_inline void stat_in_tree(struct mla_mm_stat *st)
+{
+	if (filter_tree && !(st->flags & MLA_MM_IN_TREE) &&
+	    tree_entry(st->tgid, st->start_ns))
+		st->flags |= MLA_MM_IN_TREE;
+}
+
 static __always_inline bool event_wanted(__u32 owner_tgid)
 {
 	__u32 cur_tgid = bpf_get_current_pid_tgid() >> 32;
@@ -141,6 +164,16 @@ static __always_inline bool event_wanted(__u32 owner_tgid)
 	    bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return false;
 	return true;
+}
+
+/*
+ * An event of @st's mm: its process may have left the tree by now (run:
+ * reaped while a VFIO release or a reader of its /proc files still held
+ * the mm), which the mark made at its first charge remembers.
+ */
+static __always_inline bool stat_wanted(const struct mla_mm_stat *st)
+{
+	return (st->flags & MLA_MM_IN_TREE) || event_wanted(st->tgid);
 }
 
 static __always_inline struct task_struct *mm_owner(struct mm_struct *mm)

@@ -200,8 +200,9 @@ int BPF_PROG(exit_mmap, struct mm_struct *btf_mm)
 		    BPF_CORE_READ(task, tgid) == st->tgid) ?
 			   MLA_CAUSE_EXEC :
 			   MLA_CAUSE_EXIT;
+	stat_in_tree(st);
 	map_insert(&dead, &st->id, st, &stats.dropped_dead);
-	if (event_wanted(st->tgid)) {
+	if (stat_wanted(st)) {
 		e = event_new(MLA_EV_MM_GONE);
 		if (e) {
 			event_owner(e, st);
@@ -232,20 +233,6 @@ static __always_inline void emit_process(struct task_struct *task,
 	event_submit(e);
 }
 
-/*
- * The tree's start time for @tgid if @task is that process, not a later
- * one given its recycled pid; NULL otherwise. The command itself is held
- * with start 0 until its exec (the frontend knows its start in ticks only).
- */
-static __always_inline __u64 *tree_entry(struct task_struct *task, __u32 tgid)
-{
-	__u64 *start = bpf_map_lookup_elem(&tree, &tgid);
-
-	if (start && *start && *start != task_start_ns(task))
-		return NULL;
-	return start;
-}
-
 /* run mode: follow the traced command's descendants */
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent,
@@ -255,7 +242,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent,
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	__u64 start = task_start_ns(child);
 
-	if (ptgid == ctgid || !tree_entry(parent, ptgid))
+	if (ptgid == ctgid || !tree_entry(ptgid, task_start_ns(parent)))
 		return 0;
 	bpf_map_update_elem(&tree, &ctgid, &start, BPF_ANY);
 	emit_process(child, ptgid);
@@ -271,13 +258,32 @@ SEC("raw_tp/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	__u64 *start = tree_entry(task, tgid);
+	__u64 *start = tree_entry(tgid, task_start_ns(task));
 
 	if (!start)
 		return 0;
 	if (!*start) /* the command's exec: known by its start from now on */
 		*start = task_start_ns(task);
 	emit_process(task, tgid);
+	return 0;
+}
+
+/*
+ * run mode: a process of the tree is reaped (its leader, the last of its
+ * threads, is freed). Its entry goes: the map holds the living (--max-procs
+ * of them), not every process the command ever ran. Not at its exit:
+ * closing its files (a VFIO container) still charges and uncharges after
+ * that, and its mm may go after it (MLA_MM_IN_TREE keeps their events).
+ */
+SEC("raw_tp/sched_process_free")
+int BPF_PROG(sched_process_free, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (BPF_CORE_READ(task, pid) != tgid)
+		return 0;
+	if (tree_entry(tgid, task_start_ns(task)))
+		bpf_map_delete_elem(&tree, &tgid);
 	return 0;
 }
 

@@ -30,6 +30,7 @@ static const struct probe portable_tpl[] = {
 	{ .label = "exit_mmap", .prog = "exit_mmap", .optional_tp = true },
 	{ .label = "sched_process_fork", .prog = "sched_process_fork" },
 	{ .label = "sched_process_exec", .prog = "sched_process_exec" },
+	{ .label = "sched_process_free", .prog = "sched_process_free" },
 	{ .label = "sys_exit_mlock", .prog = "sys_exit_mlock" },
 	{ .label = "sys_exit_mlock2", .prog = "sys_exit_mlock2" },
 	{ .label = "sys_exit_munlock", .prog = "sys_exit_munlock" },
@@ -189,8 +190,7 @@ static void plan_portable(struct probes *p, const struct probes_opts *o,
 			continue;
 		}
 		snprintf(pr->kind, sizeof(pr->kind), "raw_tp");
-		if ((!strcmp(pr->prog, "sched_process_fork") ||
-		     !strcmp(pr->prog, "sched_process_exec")) &&
+		if (!strncmp(pr->prog, "sched_process_", 14) &&
 		    !o->follow_tree) {
 			probe_off(pr, "only used by 'run' to follow children%s",
 				  NULL);
@@ -586,6 +586,7 @@ static int load(struct probes *p, const struct probes_opts *o, char *why,
 		unsigned int dead = o->max_procs / 4;
 
 		bpf_map__set_max_entries(p->skel->maps.mms, o->max_procs);
+		bpf_map__set_max_entries(p->skel->maps.tree, o->max_procs);
 		bpf_map__set_max_entries(p->skel->maps.dead,
 					 dead < 1024 ? 1024 : dead);
 	}

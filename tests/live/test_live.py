@@ -236,6 +236,24 @@ def check_full_maps(c, tool, bindir):
             f"{len(held)} processes tracked with room for 64")
 
 
+def check_deep_tree(c, tool, bindir):
+    """More descendants over a run than --max-procs, three alive at a time:
+    the gone leave the tree, so each child's own child is followed too."""
+    test = "run: 200 grandchildren with room for 64 processes"
+    namer = os.path.join(bindir, "namer")
+    script = f'for i in $(seq 200); do sh -c "{namer} x 0; true"; done'
+    with tempfile.TemporaryDirectory() as d:
+        proc, summary_text, _ = run_tool(tool, ["sh", "-c", script], d,
+                                         extra=("--max-procs", "64"))
+    if not c.check(test, proc.returncode == 0,
+                   f"exit {proc.returncode}: {proc.stderr.strip()}"):
+        return
+    s = json.loads(summary_text)
+    held = [p for p in s["processes"] if p["locked_vm"]["peak_kib"] == 64]
+    c.equal(test, "grandchildren reported, each 64 KiB", len(held), 200)
+    c.equal(test, "dropped mms", s["dropped"]["mms"], 0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tool", required=True)
@@ -267,6 +285,7 @@ def main():
     check_aggregate(c, args.tool, args.bin)
     check_churn(c, args.tool, args.bin)
     check_full_maps(c, args.tool, args.bin)
+    check_deep_tree(c, args.tool, args.bin)
     return report(c)
 
 
