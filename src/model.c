@@ -261,12 +261,21 @@ static void add_failure(struct mla_model *m, const struct mla_event *e)
 	failure_context(m, &m->failures[m->nfailures++]);
 }
 
+/*
+ * Is an event with @seq news to a node last synced at @synced? Events of a
+ * record file from before seqs carry 0, and always are.
+ */
+static bool unseen(uint64_t seq, uint64_t synced)
+{
+	return !seq || seq > synced;
+}
+
 static void apply_mm_change(struct inst_node *n, const struct mla_event *e)
 {
 	struct mla_inst *inst = &n->inst;
 	unsigned int c = e->counter, s = e->source;
 
-	if (e->seq && e->seq <= n->seq)
+	if (!unseen(e->seq, n->seq))
 		return; /* already in a snapshot */
 	n->seq = e->seq;
 	if (s >= MLA_NR_SOURCES)
@@ -286,14 +295,14 @@ static void apply_user_change(struct mla_model *m, struct inst_node *n,
 
 	if (s >= MLA_NR_SOURCES)
 		s = MLA_SRC_OTHER;
-	if (un && !(e->useq && e->useq <= un->seq)) {
+	if (un && unseen(e->useq, un->seq)) {
 		un->seq = e->useq;
 		un->user.seen[uc] = e->value;
 		un->user.by_src[uc][s] = sadd(un->user.by_src[uc][s], e->delta);
 		if (e->value > un->user.peak[uc])
 			un->user.peak[uc] = e->value;
 	}
-	if (n && !(e->seq && e->seq <= n->seq)) {
+	if (n && unseen(e->seq, n->seq)) {
 		int64_t share = 0;
 
 		n->seq = e->seq;
@@ -620,7 +629,7 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 			if (!n)
 				return NULL;
 			if ((e->flags & MLA_F_UNSTREAMED) &&
-			    !(e->seq && e->seq <= n->seq))
+			    unseen(e->seq, n->seq))
 				catch_up_unstreamed(n, e);
 			apply_mm_change(n, e);
 			/* mlock's range: its exit sends no event of its own */
@@ -637,8 +646,7 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 	case MLA_EV_FAILURE:
 		/* a snapshot newer than the refusal already holds the rest */
 		if ((e->flags & MLA_F_UNSTREAMED) && e->mm_id &&
-		    (n = inst_node(m, e->mm_id)) &&
-		    !(e->seq && e->seq <= n->seq))
+		    (n = inst_node(m, e->mm_id)) && unseen(e->seq, n->seq))
 			catch_up_unstreamed(n, e);
 		p = model_proc(m, e->tgid, e->start_ns, true);
 		if (p) {

@@ -145,11 +145,14 @@ static __always_inline __u64 *tree_entry(__u32 tgid, __u64 start)
 	return held;
 }
 
-/* run mode: mark an mm whose process is the command's (MLA_MM_IN_TREE) */
+/*
+ * run mode: mark a new entry whose process is the command's
+ * (MLA_MM_IN_TREE). Every entry made while the command runs is made by
+ * mm_stat_create(); the start-up iterator's come before it.
+ */
 static __always_inline void stat_in_tree(struct mla_mm_stat *st)
 {
-	if (filter_tree && !(st->flags & MLA_MM_IN_TREE) &&
-	    tree_entry(st->tgid, st->start_ns))
+	if (filter_tree && tree_entry(st->tgid, st->start_ns))
 		st->flags |= MLA_MM_IN_TREE;
 }
 

@@ -200,7 +200,6 @@ int BPF_PROG(exit_mmap, struct mm_struct *btf_mm)
 		    BPF_CORE_READ(task, tgid) == st->tgid) ?
 			   MLA_CAUSE_EXEC :
 			   MLA_CAUSE_EXIT;
-	stat_in_tree(st);
 	map_insert(&dead, &st->id, st, &stats.dropped_dead);
 	if (stat_wanted(st)) {
 		e = event_new(MLA_EV_MM_GONE);
@@ -258,12 +257,13 @@ SEC("raw_tp/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	__u64 *start = tree_entry(tgid, task_start_ns(task));
+	__u64 started = task_start_ns(task);
+	__u64 *start = tree_entry(tgid, started);
 
 	if (!start)
 		return 0;
 	if (!*start) /* the command's exec: known by its start from now on */
-		*start = task_start_ns(task);
+		*start = started;
 	emit_process(task, tgid);
 	return 0;
 }

@@ -360,19 +360,6 @@ static struct mla_proc *tree_root(struct session *s, __u32 tgid, bool create)
 	return found;
 }
 
-/*
- * The name exec gives the command (its file's base name, cut to the
- * kernel's 15 characters), for a command gone before /proc was read: a
- * command that charged nothing is only made a process at the end.
- */
-static void command_comm(const char *path, char *buf, size_t len)
-{
-	const char *base = strrchr(path, '/');
-
-	snprintf(buf, len < MLA_COMM_LEN ? len : MLA_COMM_LEN, "%s",
-		 base ? base + 1 : path);
-}
-
 static void harvest_tree(struct session *s, bool final)
 {
 	int fd = bpf_map__fd(s->probes.skel->maps.tree);
@@ -391,13 +378,9 @@ static void harvest_tree(struct session *s, bool final)
 		if (!p)
 			continue;
 		p->in_tree = true;
-		if (p->comm[0])
-			continue;
 		/* /proc, if the pid is still this process's */
-		if ((!proc_same_start(key, p->start_ns) ||
-		     proc_comm(key, p->comm, sizeof(p->comm))) &&
-		    !start && s->o->cmd)
-			command_comm(s->o->cmd[0], p->comm, sizeof(p->comm));
+		if (!p->comm[0] && proc_same_start(key, p->start_ns))
+			proc_comm(key, p->comm, sizeof(p->comm));
 	}
 }
 
@@ -407,16 +390,17 @@ static void harvest_tree(struct session *s, bool final)
  * empty here); all of them for a final snapshot, a turn's worth otherwise
  * (drain()).
  */
-static void harvest_exits(struct session *s)
+static bool harvest_exits(struct session *s, bool final)
 {
-	drain(s, false);
+	bool to_end = drain(s, final);
+
 	harvest_dead(s);
+	return to_end;
 }
 
 static void harvest(struct session *s, bool final)
 {
-	s->caught_up = drain(s, final);
-	harvest_dead(s);
+	s->caught_up = harvest_exits(s, final);
 	harvest_live(s);
 	harvest_users(s);
 	if (s->o->probes.follow_tree)
@@ -770,7 +754,7 @@ static int loop(struct session *s)
 		 * gone in 0.8 s overflowed the dead map (MLA_MAX_DEAD) between
 		 * two 250 ms harvests. Emptying it costs a syscall when empty.
 		 */
-		harvest_exits(s);
+		harvest_exits(s, false);
 		if (s->o->mode == MODE_RUN) {
 			check_child(s);
 			if (s->child_done) {
