@@ -111,7 +111,7 @@ else
 fi
 
 # run: the command and its children under the names exec gave them, also
-# when they charged nothing (the command's own name is only read at the end).
+# when they charged nothing (their names come from their exec).
 "$tool" run --json -o "$work/names.json" -- sh -c 'sleep 0.2; true' \
 	>/dev/null 2>"$work/names.err"
 if python3 -c '
