@@ -1,6 +1,41 @@
 # SPDX-License-Identifier: GPL-2.0
 # memlockacct: `make` builds ./memlockacct; `make help` lists the targets.
 
+.DEFAULT_GOAL := all
+
+# ---- Debian packages -------------------------------------------------------
+
+BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
+	      libjson-c-dev make gcc libc6-dev
+# the VM stage's own list is tests/vm/DEPS, the fresh-root stage's
+# tests/fresh-root/DEPS, the package build's debian/control
+TEST_DEPS := libcmocka-dev python3 bpftrace prometheus valgrind \
+	     libclang-rt-dev $(shell grep -hv '^\#' tests/vm/DEPS tests/fresh-root/DEPS)
+DEB_DEPS := build-essential debhelper dpkg-dev lintian fakeroot
+
+DEPS_GOALS := $(filter deps deps-test,$(MAKECMDGOALS))
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_DEPS)
+
+deps-test: deps
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_DEPS) $(DEB_DEPS)
+
+.PHONY: deps deps-test
+
+ifneq ($(DEPS_GOALS),)
+# `make deps all`: make reads this whole file, and expands what the rules
+# below need (pkg-config's flags, the include files), before any recipe
+# runs, i.e. before deps has installed anything. So a make given a deps goal
+# only installs; the other goals are made by a new make started after it.
+AFTER_DEPS := $(filter-out $(DEPS_GOALS),$(MAKECMDGOALS))
+after-deps: $(DEPS_GOALS)
+	+$(if $(AFTER_DEPS),$(MAKE) $(AFTER_DEPS))
+$(AFTER_DEPS): after-deps ; @:
+.PHONY: after-deps $(AFTER_DEPS)
+else
+
 # SANITIZE=1 builds the frontend and unit tests with ASan and UBSan, apart
 # (in .output-san/, binary .output-san/memlockacct).
 SANITIZE ?= 0
@@ -18,13 +53,20 @@ CC ?= gcc
 PKG_CONFIG ?= pkg-config
 ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
-# SANITIZE=1 builds the frontend and unit tests with ASan and UBSan.
-SANITIZE ?= 0
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+NOBUILD_GOALS := help clean format uninstall
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(wildcard $(VMLINUX)),)
+$(error ARCH=$(ARCH) is not supported: there is no $(VMLINUX) (supported: $(patsubst vmlinux/%/vmlinux.h,%,$(wildcard vmlinux/*/vmlinux.h))))
+endif
+endif
+
 BPF_SRCS := src/observe.bpf.c src/portable.bpf.c src/precise.bpf.c src/vfio_iter.bpf.c
-BPF_HDRS := $(wildcard src/*.bpf.h) src/memlockacct.h src/syscall_nrs.h
 BPF_OBJS := $(patsubst src/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKEL := $(OUTPUT)/memlockacct.skel.h
 
@@ -33,17 +75,26 @@ SKEL := $(OUTPUT)/memlockacct.skel.h
 LIB_SRCS := $(filter-out src/main.c %.bpf.c,$(wildcard src/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_OBJS := $(OUTPUT)/main.o $(LIB_OBJS)
+# Only the files that include the skeleton wait for it (grep: a file of
+# this tree, no package needed).
+SKEL_USERS := $(patsubst src/%.c,%.o,$(shell grep -l 'memlockacct\.skel\.h' src/*.c))
 
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf json-c 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs libbpf json-c 2>/dev/null) -lelf -lz
+# Recursively expanded: pkg-config runs when a recipe needs the flags, once
+# the packages are there (see deps above), not when this file is read.
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf json-c)
+DEP_LIBS = $(shell $(PKG_CONFIG) --libs libbpf json-c) -lelf -lz
+
+# CFLAGS, CPPFLAGS and LDFLAGS are the builder's (dpkg-buildflags, say);
+# what the code needs is added whatever they are.
 CFLAGS ?= -g -O2
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wmissing-field-initializers \
-	  -Werror=implicit-function-declaration -Werror=format-security \
-	  -D_GNU_SOURCE -std=gnu11 -I$(OUTPUT) -Isrc $(DEP_CFLAGS)
 LDFLAGS ?=
+MLA_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wmissing-field-initializers \
+	     -Werror=implicit-function-declaration -Werror=format-security \
+	     -D_GNU_SOURCE -std=gnu11 -I$(OUTPUT) -Isrc $(DEP_CFLAGS) \
+	     $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS)
+MLA_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 ifeq ($(SANITIZE),1)
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=address,undefined
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 endif
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
@@ -59,8 +110,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean install uninstall check static deps \
-	deps-test format lint help
+.PHONY: all clean install uninstall check static format lint help deb
 
 all: $(BIN)
 
@@ -68,21 +118,33 @@ help:
 	@echo 'make            build ./memlockacct'
 	@echo 'make deps       install the Debian packages needed to build and run'
 	@echo 'make deps-test  install those and the test dependencies'
-	@echo 'make check      run every test (unit, BPF load, live, VM kernels)'
-	@echo 'make unit|live|vm  one stage of the tests'
+	@echo 'make check      run every test (unit, BPF load, live, VM kernels, a fresh root)'
+	@echo 'make unit|live|vm|fresh-root  one stage of the tests'
 	@echo 'make static     a statically linked binary for test VMs'
 	@echo 'make bench      the benchmarks (see BENCHMARKS.md)'
 	@echo 'make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)'
+	@echo 'make deb        the Debian package, in ../'
 	@echo 'make format|lint'
 
 $(OUTPUT) $(OUTPUT)/static:
 	$(Q)mkdir -p $@
 
+# A missing tool or library is named, with what installs it, before the
+# first compile fails on it.
+BUILD_TOOLS := $(CLANG):clang $(LLVM_STRIP):llvm $(BPFTOOL):bpftool \
+	       $(PKG_CONFIG):pkg-config $(CC):gcc
+$(OUTPUT)/build-deps.ok: | $(OUTPUT)
+	$(Q)for t in $(BUILD_TOOLS); do \
+		command -v $${t%%:*} >/dev/null || { echo "memlockacct: '$${t%%:*}' not found: run 'make deps' (as root), or install the Debian package $${t##*:}" >&2; exit 1; }; \
+	done; \
+	$(PKG_CONFIG) --exists libbpf json-c || { echo "memlockacct: libbpf or json-c not found by pkg-config: run 'make deps' (as root), or install libbpf-dev libjson-c-dev libelf-dev zlib1g-dev" >&2; exit 1; }; \
+	touch $@
+
 # ---- BPF -------------------------------------------------------------------
 
-$(OUTPUT)/%.bpf.o: src/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: src/%.bpf.c $(OUTPUT)/%.bpf.d | $(OUTPUT)/build-deps.ok
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
 # Both tiers are linked into one object, so they share maps and one skeleton.
@@ -96,21 +158,35 @@ $(SKEL): $(OUTPUT)/memlockacct.bpf.o
 
 # ---- frontend --------------------------------------------------------------
 
-$(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) $(SKEL) | $(OUTPUT)
+# Headers are found by the compiler (-MMD: OUTPUT/*.d, included below); an
+# object without its .d file is made again, so that it gets one.
+$(OUTPUT)/%.o: src/%.c $(OUTPUT)/%.d | $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(MLA_CFLAGS) -MMD -MP -c $< -o $@
+
+$(addprefix $(OUTPUT)/,$(SKEL_USERS)): $(SKEL)
 
 $(BIN): $(APP_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(DEP_LIBS) -o $@
+	$(Q)$(CC) $(MLA_LDFLAGS) $^ $(DEP_LIBS) -o $@
 
-# For the test VMs: no shared libraries in the guest.
-STATIC_LIBS := -lbpf -ljson-c -lelf -lz
+# For the test VMs: no shared libraries in the guest. pkg-config knows what
+# the static libraries need in turn (trixie's libelf.a needs libzstd).
+STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf json-c)
+STATIC_OBJS := $(patsubst src/%.c,$(OUTPUT)/static/%.o,$(LIB_SRCS) src/main.c)
 static: $(OUTPUT)/static/memlockacct
-$(OUTPUT)/static/memlockacct: $(patsubst src/%.c,src/%.c,$(LIB_SRCS) src/main.c) $(SKEL) | $(OUTPUT)/static
+$(OUTPUT)/static/%.o: src/%.c $(OUTPUT)/static/%.d | $(OUTPUT)/static $(OUTPUT)/build-deps.ok
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -D_GNU_SOURCE -std=gnu11 -I$(OUTPUT) -Isrc \
+		$(DEP_CFLAGS) -MMD -MP -c $< -o $@
+$(addprefix $(OUTPUT)/static/,$(SKEL_USERS)): $(SKEL)
+$(OUTPUT)/static/memlockacct: $(STATIC_OBJS)
 	$(call msg,STATIC,$@)
-	$(Q)$(CC) -static -O2 -g -D_GNU_SOURCE -std=gnu11 -I$(OUTPUT) -Isrc \
-		$(DEP_CFLAGS) $(LIB_SRCS) src/main.c $(STATIC_LIBS) -o $@
+	$(Q)$(CC) -static $^ $(STATIC_LIBS) -o $@
+
+$(OUTPUT)/%.d $(OUTPUT)/static/%.d: ;
+.PRECIOUS: $(OUTPUT)/%.d $(OUTPUT)/static/%.d
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/static/*.d)
 
 # ---- tests -----------------------------------------------------------------
 
@@ -119,29 +195,25 @@ include bench/bench.mk
 
 # ---- install ---------------------------------------------------------------
 
+# The unit runs the installed binary: its path is filled in here.
 install: $(BIN)
-	install -D -m 0755 memlockacct $(DESTDIR)$(PREFIX)/sbin/memlockacct
-	install -D -m 0644 man/memlockacct.8 \
-		$(DESTDIR)$(PREFIX)/share/man/man8/memlockacct.8
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/memlockacct
+	install -D -m 0644 man/memlockacct.8 $(DESTDIR)$(MANDIR)/man8/memlockacct.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/memlockacct.service.in \
+		> $(DESTDIR)$(UNITDIR)/memlockacct.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/memlockacct.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/memlockacct \
-		$(DESTDIR)$(PREFIX)/share/man/man8/memlockacct.8
+	rm -f $(DESTDIR)$(SBINDIR)/memlockacct \
+		$(DESTDIR)$(MANDIR)/man8/memlockacct.8 \
+		$(DESTDIR)$(UNITDIR)/memlockacct.service
 
-# ---- Debian packages -------------------------------------------------------
-
-BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	      libjson-c-dev make gcc
-# the VM stage's own list is tests/vm/DEPS
-TEST_DEPS := libcmocka-dev python3 bpftrace prometheus valgrind \
-	     libclang-rt-14-dev $(shell grep -v '^\#' tests/vm/DEPS)
-
-deps:
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_DEPS)
-
-deps-test: deps
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_DEPS)
+# The Debian package (debian/), in the parent directory, as
+# dpkg-buildpackage puts it; then lintian on it.
+deb:
+	dpkg-buildpackage -us -uc -b
+	lintian --fail-on error ../memlockacct_$$(dpkg-parsechangelog -S Version)_$$(dpkg --print-architecture).changes
 
 # ---- style -----------------------------------------------------------------
 
@@ -151,7 +223,7 @@ format:
 	git clang-format --force --style=file --extensions c,h $(FORMAT_BASE) -- src tests/unit tests/live tests/vm/scenarios bench
 
 lint: $(SKEL)
-	clang-tidy $(LIB_SRCS) src/main.c -- $(CFLAGS)
+	clang-tidy $(LIB_SRCS) src/main.c -- $(MLA_CFLAGS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--suppress=missingIncludeSystem \
 		--include=/usr/include/bpf/libbpf.h -I src -I $(OUTPUT) \
@@ -159,3 +231,5 @@ lint: $(SKEL)
 
 clean:
 	rm -rf .output .output-san memlockacct
+
+endif

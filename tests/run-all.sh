@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUTPUT:-$top/.output}
 tool=$top/memlockacct
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit verify live cli sanitize valgrind fuzz-short vm)
+[ ${#stages[@]} -gt 0 ] || stages=(unit verify live cli sanitize valgrind fuzz-short vm fresh-root)
 log=$(mktemp)
 trap 'rm -f "$log" "$log.build"' EXIT
 
@@ -95,6 +95,11 @@ stage_vm() {
 	[ -x "$top/tests/vm/run-scenarios.sh" ] ||
 		{ echo "FAIL vm: tests/vm/run-scenarios.sh is missing"; return; }
 	"$top/tests/vm/run-scenarios.sh"
+}
+
+# The README's commands in an empty Debian root (tests/fresh-root/run.sh).
+stage_fresh-root() {
+	"$top/tests/fresh-root/run.sh"
 }
 
 for s in "${stages[@]}"; do

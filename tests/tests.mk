@@ -9,19 +9,21 @@ SCENARIOS := $(patsubst %.c,$(TEST_OUT)/%,$(notdir $(SCENARIO_SRCS)))
 
 $(TEST_OUT)/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(TEST_OUT)
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDFLAGS) $(DEP_LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(MLA_CFLAGS) -MMD -MP $< $(LIB_OBJS) $(MLA_LDFLAGS) $(DEP_LIBS) -lcmocka -o $@
 
 # Scenario programs are static so the same binary runs in a guest.
 $(TEST_OUT)/%: tests/live/%.c | $(TEST_OUT)
 	$(call msg,SCENARIO,$@)
-	$(Q)$(CC) -static -O2 -Wall -Wextra -Wno-unused-parameter $< -o $@
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Wno-unused-parameter -MMD -MP $< -o $@
 
 $(TEST_OUT)/%: tests/vm/scenarios/%.c | $(TEST_OUT)
 	$(call msg,SCENARIO,$@)
-	$(Q)$(CC) -static -O2 -Wall -Wextra -Wno-unused-parameter $< -o $@ -lpthread
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Wno-unused-parameter -MMD -MP $< -o $@ -lpthread
 
 $(TEST_OUT):
 	$(Q)mkdir -p $@
+
+-include $(wildcard $(TEST_OUT)/*.d)
 
 test-programs: $(BIN) $(UNIT_TESTS) $(SCENARIOS)
 
@@ -29,10 +31,10 @@ test-programs: $(BIN) $(UNIT_TESTS) $(SCENARIOS)
 check: test-programs static
 	tests/run-all.sh
 
-unit verify live cli vm fuzz-short sanitize valgrind: test-programs static
+unit verify live cli vm fuzz-short sanitize valgrind fresh-root: test-programs static
 	tests/run-all.sh $@
 
-.PHONY: unit verify live cli vm fuzz-short sanitize valgrind
+.PHONY: unit verify live cli vm fuzz-short sanitize valgrind fresh-root
 
 .PHONY: test-programs verify cli
 

@@ -193,3 +193,50 @@ if [[ -s $work/ready ]]; then
 else
 	fail "ready file written once attached" "empty or missing"
 fi
+
+# The systemd unit, as installed: systemd accepts it, and its capability
+# set is enough (and CAP_SYS_ADMIN needed) to account for another user's
+# process exactly. systemd is not PID 1 here, so the unit's sandbox is
+# not exercised; its capabilities are, through setpriv, as systemd would
+# give them to root's uid (the bounding set).
+top=$(cd "$(dirname "$0")/../.." && pwd)
+make -s -C "$top" install DESTDIR="$work/inst" PREFIX=/usr >/dev/null 2>&1
+unit=$work/inst/usr/lib/systemd/system/memlockacct.service
+if [[ -f $unit ]]; then
+	sed "s|^ExecStart=/usr/sbin/memlockacct |ExecStart=$(readlink -f "$tool") |" "$unit" >"$work/memlockacct.service"
+	if systemd-analyze verify --man=no "$work/memlockacct.service" >"$work/verify" 2>&1; then
+		ok "systemd unit: systemd-analyze verify"
+	else
+		fail "systemd unit: systemd-analyze verify" "$(head -c 400 "$work/verify")"
+	fi
+else
+	fail "systemd unit: systemd-analyze verify" "make install put no unit in $unit"
+fi
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" 2>/dev/null | tr '[:upper:]' '[:lower:]' | sed 's/cap_/+/g; s/ /,/g')
+setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/namer" unitcaps 30 &
+held=$!
+sleep 0.3
+with_caps() {
+	rm -f "$work/unit.prom"
+	setpriv --bounding-set="-all,$1" --inh-caps=-all \
+		"$tool" top --noclear --prometheus "$work/unit.prom" 0.5 2 >/dev/null 2>"$work/caps.err"
+}
+want=$(awk '/^VmLck:/ { print $2 * 1024 }' "/proc/$held/status")
+if [[ -z $caps ]]; then
+	fail "systemd unit: its capabilities are enough" "no CapabilityBoundingSet= in $unit"
+elif with_caps "$caps" &&
+	got=$(sed -n "s/^memlockacct_locked_bytes{pid=\"$held\",comm=\"unitcaps\",vm=\"\",source=\"mlock\"} //p" "$work/unit.prom") &&
+	[[ $want == 65536 && $got == "$want" ]]; then
+	ok "systemd unit: its capabilities ($caps) are enough: another user's $got bytes mlocked, as /proc says"
+else
+	fail "systemd unit: its capabilities are enough" "with $caps: exit $?, /proc $want bytes, textfile '${got:-}': $(head -c 300 "$work/caps.err")"
+fi
+if with_caps "${caps//,+sys_admin/}"; then
+	fail "systemd unit: CAP_SYS_ADMIN is needed" "it ran without it: drop it from the unit and the man page"
+elif grep -q "Operation not permitted" "$work/caps.err"; then
+	ok "systemd unit: CAP_SYS_ADMIN is needed (module BTF): without it, EPERM"
+else
+	fail "systemd unit: CAP_SYS_ADMIN is needed" "$(head -c 300 "$work/caps.err")"
+fi
+kill "$held" 2>/dev/null
+wait "$held" 2>/dev/null
