@@ -83,6 +83,7 @@ static void inst_free(void *p)
 static void proc_free(void *p)
 {
 	free(((struct mla_proc *)p)->vm);
+	free(((struct mla_proc *)p)->cgroup);
 	free(p);
 }
 

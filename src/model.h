@@ -83,6 +83,8 @@ struct mla_proc {
 	/* a VMM's VM, from its command line and cgroup (vm.h); NULL if not */
 	struct vm_info *vm;
 	bool vm_checked;
+	char *cgroup; /* its cgroup v2 path, as the harvest last read it */
+	bool cgroup_checked;
 	unsigned int vfio_groups; /* /dev/vfio/N groups it holds open */
 };
 

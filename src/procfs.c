@@ -390,28 +390,19 @@ bool proc_has_vfio(pid_t pid)
 	return found;
 }
 
-bool proc_in_cgroup(pid_t pid, const char *path)
+char *cgroup_v2_path(const char *text)
 {
-	char *text = proc_read(pid, "cgroup", NULL);
-	const char *p;
-	size_t plen = strlen(path);
-	bool in = false;
+	const char *p = text;
 
-	if (!text)
-		return false;
-	/* cgroup v2: a line "0::/path" */
-	p = strstr(text, "0::");
-	if (p) {
-		const char *cg = p + 3;
-		size_t cglen = strcspn(cg, "\n");
-
-		while (plen > 1 && path[plen - 1] == '/')
-			plen--;
-		in = cglen >= plen && !strncmp(cg, path, plen) &&
-		     (cglen == plen || cg[plen] == '/' || plen == 1);
+	/* cgroup v2: the line "0::/path" */
+	while (p && *p) {
+		if (!strncmp(p, "0::", 3))
+			return strndup(p + 3, strcspn(p + 3, "\n"));
+		p = strchr(p, '\n');
+		if (p)
+			p++;
 	}
-	free(text);
-	return in;
+	return NULL;
 }
 
 bool proc_same_start(pid_t pid, uint64_t start_ns)

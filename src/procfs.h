@@ -45,8 +45,8 @@ int proc_comm(pid_t pid, char *buf, size_t len);
 bool proc_has_vfio(pid_t pid);
 /* How many VFIO groups (/dev/vfio/N) it holds open. */
 unsigned int proc_vfio_groups(pid_t pid);
-/* Is @pid in the cgroup v2 @path (or below it)? */
-bool proc_in_cgroup(pid_t pid, const char *path);
+/* The cgroup v2 path in /proc/PID/cgroup's @text; caller frees, NULL: none. */
+char *cgroup_v2_path(const char *text);
 
 /* The same process as (tgid, start_boottime ns) from the BPF side? */
 bool proc_same_start(pid_t pid, uint64_t start_ns);

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "escape.h"
 #include "model.h"
 #include "names.h"
@@ -133,51 +131,65 @@ static void write_procs(FILE *f, struct mla_proc **pv, size_t n,
 	}
 }
 
+/* A VM's gauge: a value, or absent (unknown, unlimited). */
+static bool vm_value(const struct vm_group *g, const struct vm_limits *l,
+		     unsigned int page_size, int which, int64_t *v)
+{
+	switch (which) {
+	case 0:
+		*v = (int64_t)umul(g->locked, page_size);
+		return true;
+	case 1:
+		*v = (int64_t)umul(l->libvirt_kib, 1024);
+		return l->libvirt_kib && l->libvirt_kib != UINT64_MAX;
+	case 2:
+		*v = l->headroom_kib * 1024;
+		return l->known && l->soft_kib != UINT64_MAX;
+	case 3:
+		*v = l->below_libvirt;
+		return true;
+	default:
+		*v = l->fits_next_device;
+		return true;
+	}
+}
+
 static void write_vms(FILE *f, struct mla_model *m,
 		      const struct proc_filter *flt, const struct out_opts *o)
 {
-	struct json_object *vms = vms_json(m, flt, o);
-	size_t n = json_object_array_length(vms);
 	static const struct {
-		const char *metric, *field, *type, *help;
-		bool kib;
+		const char *metric, *help;
 	} fields[] = {
-		{ "memlockacct_vm_locked_bytes", "locked_kib", "gauge",
-		  "What the VM's processes hold in locked_vm.", true },
-		{ "memlockacct_vm_libvirt_limit_bytes", "libvirt_limit_kib",
-		  "gauge", "The RLIMIT_MEMLOCK libvirt would set for this "
-		  "command line.", true },
-		{ "memlockacct_vm_headroom_bytes", "headroom_kib", "gauge",
-		  "The VMM's RLIMIT_MEMLOCK minus what it holds.", true },
-		{ "memlockacct_vm_limit_below_libvirt", "limit_below_libvirt",
-		  "gauge", "1 when the VMM's limit is below libvirt's.", false },
-		{ "memlockacct_vm_one_more_device_fits", "one_more_device_fits",
-		  "gauge", "1 when one more VFIO device would fit the limit.",
-		  false },
+		{ "memlockacct_vm_locked_bytes",
+		  "What the VM's processes hold in locked_vm." },
+		{ "memlockacct_vm_libvirt_limit_bytes",
+		  "The RLIMIT_MEMLOCK libvirt would set for this command line." },
+		{ "memlockacct_vm_headroom_bytes",
+		  "The VMM's RLIMIT_MEMLOCK minus what it holds." },
+		{ "memlockacct_vm_limit_below_libvirt",
+		  "1 when the VMM's limit is below libvirt's." },
+		{ "memlockacct_vm_one_more_device_fits",
+		  "1 when one more VFIO device would fit the limit." },
 	};
+	size_t n;
+	struct vm_group *g = vm_groups(m, flt, o->page_size, &n);
 
-	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
-		help(f, fields[k].metric, fields[k].type, fields[k].help);
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *v = json_object_array_get_idx(vms, i);
-			struct json_object *x, *name;
+	for (int k = 0; k < (int)(sizeof(fields) / sizeof(fields[0])); k++) {
+		help(f, fields[k].metric, "gauge", fields[k].help);
+		for (size_t i = 0; g && i < n; i++) {
 			char label[LABEL_LEN];
+			struct vm_limits l;
+			int64_t v;
 
-			if (!json_object_object_get_ex(v, fields[k].field, &x) ||
-			    !x || !json_object_object_get_ex(v, "name", &name))
+			vm_limits(&g[i], o->page_size, &l);
+			if (!vm_value(&g[i], &l, o->page_size, k, &v))
 				continue;
-			escape_prom_label(json_object_get_string(name), label,
-					  sizeof(label));
-			if (fields[k].kib)
-				fprintf(f, "%s{vm=\"%s\"} %" PRId64 "\n",
-					fields[k].metric, label,
-					json_object_get_int64(x) * 1024);
-			else
-				fprintf(f, "%s{vm=\"%s\"} %d\n", fields[k].metric,
-					label, json_object_get_boolean(x));
+			escape_prom_label(g[i].name, label, sizeof(label));
+			fprintf(f, "%s{vm=\"%s\"} %" PRId64 "\n",
+				fields[k].metric, label, v);
 		}
 	}
-	json_object_put(vms);
+	free(g);
 }
 
 int prom_write(const char *path, struct mla_model *m,

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * A session's lifecycle: open -> start the probes -> the event loop ->
+ * the final snapshot, and run's command. What the maps and /proc say is
+ * harvest.c's; what is shown, views.c's.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,43 +16,21 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <json-c/json.h>
 
 #include <linux/types.h>
 #include "memlockacct.h"
 #include "memlockacct.skel.h"
 #include "model.h"
+#include "output.h"
 #include "procfs.h"
-#include "prom.h"
 #include "replay.h"
-#include "vm.h"
-#include "session.h"
+#include "session_int.h"
 
 #define POLL_MS 50
 #define HARVEST_NS 250000000ULL /* the maps are read this often */
 #define TURN_NS 25000000ULL	/* the ring is read this long at most a turn */
 #define FINAL_NS 1000000000ULL	/* and this long for a final snapshot */
 #define RESYNC_NS 1000000000ULL
-
-struct session {
-	struct session_opts *o;
-	struct probes probes;
-	struct mla_model *model;
-	struct ring_buffer *rb;
-	FILE *out;
-	FILE *events;
-	pid_t child;
-	int child_status;
-	bool child_done;
-	uint64_t child_start; /* ns, at clock-tick resolution */
-	uint32_t maps_start[3];
-	struct record_writer rec; /* record -o */
-	uint64_t start_mono;
-	uint64_t turn_ns;  /* how long this turn reads the ring */
-	uint64_t turn_end; /* handle_event() yields past it; 0: not begun */
-	unsigned int turn_events;
-	bool caught_up; /* the last harvest read the ring to its end */
-};
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t child_pid_for_signals;
@@ -66,50 +49,12 @@ static void on_signal(int sig)
 	stop_requested = 2;
 }
 
-static uint64_t mono_ns(void)
+uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static bool event_shown(struct session *s, const struct mla_event *e)
-{
-	const struct proc_filter *f = &s->o->filter;
-
-	if (s->o->failures_only && e->type != MLA_EV_FAILURE)
-		return false;
-	if (e->type != MLA_EV_CHANGE && e->type != MLA_EV_FAILURE)
-		return false;
-	if (f->pid && (int)e->tgid != f->pid)
-		return false;
-	if (f->comm && strncmp(e->comm, f->comm, strlen(f->comm)))
-		return false;
-	return true;
-}
-
-/* Read a process's VM_LOCKED ranges from /proc/PID/smaps into @inst. */
-static int read_locked_ranges(struct mla_inst *inst, uint64_t *pages)
-{
-	struct mla_proc *p = inst->proc;
-	struct mla_range *r = NULL;
-	size_t n = 0;
-	int err;
-
-	if (!proc_same_start(p->tgid, p->start_ns))
-		return -ESRCH;
-	err = proc_locked_ranges(p->tgid, &r, &n);
-	if (err)
-		return err;
-	model_set_locked(inst, r, n);
-	if (pages) {
-		*pages = 0;
-		for (size_t i = 0; i < n; i++)
-			*pages += (r[i].end - r[i].start) / 4096;
-	}
-	free(r);
-	return 0;
 }
 
 static void apply_event(struct session *s, const void *data, size_t size)
@@ -140,39 +85,10 @@ static void apply_event(struct session *s, const void *data, size_t size)
 		if (inst && (inst->flags & MLA_INST_RANGES_STALE))
 			read_locked_ranges(inst, NULL);
 	}
-	if (s->o->mode == MODE_TRACE && event_shown(s, &e)) {
-		const struct mla_failure *fl;
-		size_t n = model_failures(s->model, &fl);
-
-		if (e.type == MLA_EV_FAILURE && n &&
-		    fl[n - 1].ev.ts_ns == e.ts_ns) {
-			/* refusals come with their explanation */
-			if (s->o->out.json) {
-				struct json_object *j =
-					failure_json(&fl[n - 1], &s->o->out);
-
-				fprintf(s->out, "%s\n",
-					json_object_to_json_string_ext(
-						j, JSON_C_TO_STRING_PLAIN));
-				json_object_put(j);
-			} else {
-				failure_print(s->out, &fl[n - 1],
-					      model_proc(s->model, e.tgid,
-							 e.start_ns, false),
-					      &s->o->out);
-			}
-		} else {
-			trace_event(s->out, &s->o->out, &e);
-		}
-		fflush(s->out);
-	}
-	if (s->events && e.type != MLA_EV_PROCESS) {
-		struct json_object *j = event_json(&s->o->out, &e);
-
-		fprintf(s->events, "%s\n",
-			json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
-		json_object_put(j);
-	}
+	if (s->view->event)
+		s->view->event(s, &e);
+	if (s->events && e.type != MLA_EV_PROCESS)
+		json_print(s->events, event_json(&s->o->out, &e), false);
 }
 
 /*
@@ -208,273 +124,11 @@ static int handle_event(void *ctx, void *data, size_t size)
  * still right: the model takes no counter from an event older than the
  * snapshot (by seq), only its detail.
  */
-static bool drain(struct session *s, bool final)
+bool drain(struct session *s, bool final)
 {
 	if (final)
 		start_turn(s, FINAL_NS);
 	return ring_buffer__consume(s->rb) != -EAGAIN;
-}
-
-/* ---- keeping the model in step with the maps ------------------------------ */
-
-/*
- * A process that held memory before we started: split what its mm held
- * between mlock (its VM_LOCKED VMAs, from smaps) and VFIO (its mappings,
- * from the walk of open containers, or only inferred when it has VFIO open
- * and the walk could not run).
- */
-static void infer_baseline(struct session *s, struct mla_inst *inst,
-			   __u64 mm)
-{
-	struct mla_proc *p = inst->proc;
-	uint64_t locked = 0, vfio = 0;
-	bool walked = false;
-	int64_t rest;
-
-	if (read_locked_ranges(inst, &locked))
-		return;
-	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_MLOCK, locked, true);
-	for (size_t i = 0; i < s->probes.nvfio_maps; i++) {
-		const struct mla_vfio_map *r = &s->probes.vfio_maps[i];
-
-		if (r->mm != mm)
-			continue;
-		model_add_mapping(inst, r->dma, r->iova, r->vaddr, r->size,
-				  r->locked, r->lock_cap);
-		vfio += r->locked;
-		walked = true;
-	}
-	if (walked) {
-		model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, vfio, true);
-		return;
-	}
-	rest = inst->by_src[MLA_LOCKED_VM][MLA_SRC_PREEXISTING] +
-	       inst->base[MLA_LOCKED_VM][MLA_SRC_PREEXISTING] +
-	       inst->inferred[MLA_LOCKED_VM][MLA_SRC_PREEXISTING];
-	if (rest > 0 && proc_has_vfio(p->tgid))
-		model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, rest, false);
-}
-
-/* Is this process a VMM? Its VM's name, RAM and devices, read once. */
-static void learn_vm(struct mla_proc *p)
-{
-	struct vm_info vm;
-	char *cmd, *cg, scope[VM_NAME_LEN];
-	size_t len = 0;
-	bool is_vm;
-
-	if (p->vm_checked || p->exited || !proc_same_start(p->tgid, p->start_ns))
-		return;
-	p->vm_checked = true;
-	cmd = proc_read(p->tgid, "cmdline", &len);
-	is_vm = cmd && vm_parse_cmdline(cmd, len, &vm);
-	free(cmd);
-	if (!is_vm)
-		memset(&vm, 0, sizeof(vm));
-	/* libvirt names the domain in its scope; its helpers share it */
-	cg = proc_read(p->tgid, "cgroup", NULL);
-	if (cg && vm_name_from_cgroup(cg, scope, sizeof(scope))) {
-		if (!vm.name[0])
-			snprintf(vm.name, sizeof(vm.name), "%s", scope);
-		is_vm = true;
-	}
-	free(cg);
-	if (!is_vm)
-		return;
-	p->vm = malloc(sizeof(vm));
-	if (p->vm)
-		*p->vm = vm;
-	p->vfio_groups = proc_vfio_groups(p->tgid);
-}
-
-static void harvest_live(struct session *s)
-{
-	int fd = bpf_map__fd(s->probes.skel->maps.mms);
-	__u64 key, next, *prev = NULL;
-	struct mla_mm_stat st;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &st))
-			continue;
-		struct mla_inst *inst = model_sync_mm(s->model, &st);
-
-		if (inst)
-			learn_vm(inst->proc);
-		if (inst && (st.flags & MLA_MM_SEEDED) &&
-		    !(inst->flags & MLA_INST_INFERRED))
-			infer_baseline(s, inst, key);
-	}
-}
-
-static void harvest_dead(struct session *s)
-{
-	int fd = bpf_map__fd(s->probes.skel->maps.dead);
-	__u64 key;
-	struct mla_mm_stat st;
-
-	/* restart from the top: the key just deleted cannot lead further */
-	while (!bpf_map_get_next_key(fd, NULL, &key)) {
-		if (!bpf_map_lookup_elem(fd, &key, &st)) {
-			model_sync_mm(s->model, &st);
-			record_put(&s->rec, MLA_REC_MM, &st, sizeof(st));
-		}
-		if (bpf_map_delete_elem(fd, &key))
-			break;
-	}
-}
-
-static void harvest_users(struct session *s)
-{
-	int fd = bpf_map__fd(s->probes.skel->maps.users);
-	__u32 key, next, *prev = NULL;
-	struct mla_user_stat us;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &us))
-			model_sync_user(s->model, key, &us);
-	}
-}
-
-/*
- * The command itself went into the tree from /proc, whose start time has
- * clock-tick resolution: match it to the process the BPF side knows, and
- * only when there is none (it never charged anything) make one up.
- */
-static struct mla_proc *tree_root(struct session *s, __u32 tgid, bool create)
-{
-	uint64_t tick = 1000000000ULL / sysconf(_SC_CLK_TCK);
-	struct mla_proc **pv, *found = NULL;
-	size_t n = model_procs(s->model, &pv);
-
-	for (size_t i = 0; i < n; i++)
-		if (pv[i]->tgid == tgid &&
-		    pv[i]->start_ns / tick == s->child_start / tick)
-			found = pv[i];
-	free(pv);
-	if (!found && create)
-		found = model_proc(s->model, tgid, s->child_start, true);
-	return found;
-}
-
-static void harvest_tree(struct session *s, bool final)
-{
-	int fd = bpf_map__fd(s->probes.skel->maps.tree);
-	__u32 key, next, *prev = NULL;
-	__u64 start;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct mla_proc *p;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &start))
-			continue;
-		p = start ? model_proc(s->model, key, start, true) :
-			    tree_root(s, key, final);
-		if (!p)
-			continue;
-		p->in_tree = true;
-		/* /proc, if the pid is still this process's */
-		if (!p->comm[0] && proc_same_start(key, p->start_ns))
-			proc_comm(key, p->comm, sizeof(p->comm));
-	}
-}
-
-/*
- * Snapshot the maps into the model. Events first: the maps are newer than
- * the ring (the programs wake us only when the ring fills, so it is rarely
- * empty here); all of them for a final snapshot, a turn's worth otherwise
- * (drain()).
- */
-static bool harvest_exits(struct session *s, bool final)
-{
-	bool to_end = drain(s, final);
-
-	harvest_dead(s);
-	return to_end;
-}
-
-static void harvest(struct session *s, bool final)
-{
-	s->caught_up = harvest_exits(s, final);
-	harvest_live(s);
-	harvest_users(s);
-	if (s->o->probes.follow_tree)
-		harvest_tree(s, final);
-}
-
-/*
- * Aggregate mode sends no events for what only mlock holds: before a view
- * shows double counting, read the ranges that moved from smaps (a process
- * that has exited since keeps them unknown).
- */
-static void refresh_ranges(struct session *s)
-{
-	struct mla_proc **pv;
-	size_t n = model_procs(s->model, &pv);
-
-	for (size_t i = 0; i < n; i++) {
-		struct mla_inst *inst = pv[i]->newest;
-
-		if (inst && (inst->flags & MLA_INST_RANGES_STALE) &&
-		    read_locked_ranges(inst, NULL))
-			model_ranges_lost(inst);
-	}
-	free(pv);
-}
-
-/* Compare each live process with the kernel's own VmLck and VmPin. */
-static int reconcile(struct session *s)
-{
-	unsigned int kib_per_page = s->o->out.page_size / 1024;
-	struct mla_proc **pv;
-	size_t n = model_procs(s->model, &pv);
-	int drifting = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct mla_proc *p = pv[i];
-		struct proc_status st;
-		uint64_t kernel[2], soft, hard;
-
-		if (p->exited || !proc_matches(p, &s->o->filter))
-			continue;
-		if (proc_status(p->tgid, &st) || !st.has_vm ||
-		    !proc_same_start(p->tgid, p->start_ns)) {
-			if (!p->newest)
-				p->exited = true; /* never charged, now gone */
-			continue;
-		}
-		p->cap_known = true;
-		p->cap_ipc_lock = st.cap_ipc_lock;
-		kernel[MLA_LOCKED_VM] = st.vmlck_kib / kib_per_page;
-		kernel[MLA_PINNED_VM] = st.vmpin_kib / kib_per_page;
-		model_reconcile(p, kernel);
-		if (p->drift[0] || p->drift[1])
-			drifting++;
-		if (!proc_memlock_limit(p->tgid, &soft, &hard)) {
-			p->limit_known = true;
-			p->limit_soft = soft;
-			p->limit_hard = hard;
-		}
-	}
-	free(pv);
-	return drifting;
-}
-
-/* Harvest and reconcile; a change racing the two shows as drift: retry. */
-static void sync_all(struct session *s, bool final)
-{
-	for (int tries = 0; tries < 3; tries++) {
-		probes_resync(&s->probes);
-		harvest(s, final);
-		if (!reconcile(s))
-			break;
-		usleep(20000);
-	}
 }
 
 /* ---- run: the traced command ---------------------------------------------- */
@@ -561,128 +215,6 @@ static void write_ready_file(const char *path)
 	fclose(f);
 }
 
-/* Entries in a map: what churn must not leave behind. */
-static uint32_t map_entries(struct bpf_map *map, size_t key_size)
-{
-	__u64 key[2], next[2];
-	void *prev = NULL;
-	uint32_t n = 0;
-
-	while (!bpf_map_get_next_key(bpf_map__fd(map), prev, next)) {
-		memcpy(key, next, key_size);
-		prev = key;
-		n++;
-	}
-	return n;
-}
-
-static void count_entries(struct session *s, uint32_t out[3])
-{
-	out[0] = map_entries(s->probes.skel->maps.mms, sizeof(__u64));
-	out[1] = map_entries(s->probes.skel->maps.dead, sizeof(__u64));
-	out[2] = map_entries(s->probes.skel->maps.users, sizeof(__u32));
-}
-
-static void stats_of(struct session *s, struct run_stats *rs)
-{
-	const struct mla_stats *st = &s->probes.skel->bss->stats;
-
-	memset(rs, 0, sizeof(*rs));
-	memcpy(rs->maps_start, s->maps_start, sizeof(rs->maps_start));
-	count_entries(s, rs->maps_end);
-	rs->lost_events = st->lost_events;
-	rs->dropped_mms = st->dropped_mms;
-	rs->dropped_dead = st->dropped_dead;
-	rs->dropped_users = st->dropped_users;
-	rs->drop_errno = (int)s->probes.skel->bss->drop_errno;
-	rs->busy = st->busy;
-	rs->walk_lost = st->walk_lost;
-	rs->events = st->events;
-	rs->tier = s->probes.precise ? "precise" : "portable";
-	rs->duration_ns = mono_ns() - s->start_mono;
-}
-
-/* record -o: the end of a recording, all the model knows besides events. */
-static void record_final(struct session *s)
-{
-	int fd = bpf_map__fd(s->probes.skel->maps.mms);
-	__u64 key, next, *prev = NULL;
-	struct mla_rec_end end = { 0 };
-	struct mla_rec_user ru;
-	struct mla_mm_stat st;
-	__u32 ukey, unext, *uprev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &st))
-			record_put(&s->rec, MLA_REC_MM, &st, sizeof(st));
-	}
-	fd = bpf_map__fd(s->probes.skel->maps.users);
-	while (!bpf_map_get_next_key(fd, uprev, &unext)) {
-		ukey = unext;
-		uprev = &ukey;
-		memset(&ru, 0, sizeof(ru));
-		ru.uid = ukey;
-		if (!bpf_map_lookup_elem(fd, &ukey, &ru.us))
-			record_put(&s->rec, MLA_REC_USER, &ru, sizeof(ru));
-	}
-	replay_dump(s->model, &s->rec);
-	end.stats = s->probes.skel->bss->stats;
-	end.duration_ns = mono_ns() - s->start_mono;
-	end.precise = s->probes.precise;
-	end.tree_only = s->o->filter.tree_only;
-	record_put(&s->rec, MLA_REC_END, &end, sizeof(end));
-}
-
-static void print_summary(struct session *s)
-{
-	struct run_stats rs;
-
-	stats_of(s, &rs);
-	refresh_ranges(s);
-	if (s->o->out.json) {
-		struct json_object *j =
-			report_json(s->model, &s->o->filter, &s->o->out, &rs);
-
-		fprintf(s->out, "%s\n", json_object_to_json_string_ext(
-						j, JSON_C_TO_STRING_PRETTY));
-		json_object_put(j);
-	} else if (s->o->vm_view) {
-		vms_text(s->out, s->model, &s->o->filter, &s->o->out);
-	} else {
-		report_text(s->out, s->model, &s->o->filter, &s->o->out, &rs);
-	}
-	fflush(s->out);
-}
-
-/* --prometheus: the textfile, rewritten at every refresh */
-static void prom_refresh(struct session *s)
-{
-	struct run_stats rs;
-	int err;
-
-	if (!s->o->prom_path)
-		return;
-	refresh_ranges(s);
-	stats_of(s, &rs);
-	err = prom_write(s->o->prom_path, s->model, &s->o->filter, &s->o->out,
-			 &rs);
-	if (err)
-		fprintf(stderr, "memlockacct: cannot write %s: %s\n",
-			s->o->prom_path, strerror(-err));
-}
-
-static void top_refresh(struct session *s)
-{
-	refresh_ranges(s);
-	if (!s->o->no_clear)
-		fprintf(s->out, "\033[H\033[2J");
-	top_text(s->out, s->model, &s->o->filter, &s->o->out, s->o->sort,
-		 s->o->rows);
-	fflush(s->out);
-}
-
 static int open_outputs(struct session *s)
 {
 	s->out = stdout;
@@ -730,13 +262,11 @@ static int add_to_tree(struct session *s, pid_t pid)
 
 static int loop(struct session *s)
 {
-	uint64_t last_sync = 0, last_top = 0, last_resync = 0, deadline = 0;
-	int refreshes = 0;
+	uint64_t last_sync = 0, last_view = 0, last_resync = 0, deadline = 0;
+	const struct view_ops *v = s->view;
 
 	if (s->o->duration_s > 0)
 		deadline = s->start_mono + s->o->duration_s * 1e9;
-	if (s->o->mode == MODE_TOP)
-		top_refresh(s);
 	while (stop_requested < 2) {
 		uint64_t now;
 		int err;
@@ -755,7 +285,8 @@ static int loop(struct session *s)
 		 * two 250 ms harvests. Emptying it costs a syscall when empty.
 		 */
 		harvest_exits(s, false);
-		if (s->o->mode == MODE_RUN) {
+		if (s->child) {
+			/* run: the command decides when tracing ends */
 			check_child(s);
 			if (s->child_done) {
 				harvest(s, false);
@@ -766,8 +297,7 @@ static int loop(struct session *s)
 			break;
 		}
 		if (now - last_sync >= HARVEST_NS) {
-			if (s->o->mode == MODE_TOP || s->o->mode == MODE_REPORT ||
-			    s->o->mode == MODE_RECORD)
+			if (v->reconcile)
 				sync_all(s, false);
 			else
 				harvest(s, false);
@@ -780,27 +310,19 @@ static int loop(struct session *s)
 				last_resync = now;
 			}
 			/*
-			 * top and trace never show exited processes again;
-			 * while events wait, one of a forgotten mm would make
-			 * it anew
+			 * While events wait, one of a forgotten mm would make
+			 * its process anew
 			 */
-			if ((s->o->mode == MODE_TOP ||
-			     s->o->mode == MODE_TRACE) &&
-			    s->caught_up)
+			if (v->forget_exited && s->caught_up)
 				model_forget_exited(s->model);
 			last_sync = now;
 		}
-		if (s->o->prom_path && now - last_top >= s->o->interval_s * 1e9 &&
-		    s->o->mode != MODE_TOP) {
+		if (now - last_view >= s->o->interval_s * 1e9) {
+			bool done = v->refresh && v->refresh(s);
+
 			prom_refresh(s);
-			last_top = now;
-		}
-		if (s->o->mode == MODE_TOP &&
-		    now - last_top >= s->o->interval_s * 1e9) {
-			top_refresh(s);
-			prom_refresh(s);
-			last_top = now;
-			if (s->o->count && ++refreshes >= s->o->count)
+			last_view = now;
+			if (done)
 				break;
 		}
 		if (deadline && now >= deadline)
@@ -823,7 +345,9 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 
 int session_run(struct session_opts *o)
 {
-	struct session s = { .o = o, .turn_ns = FINAL_NS };
+	struct session s = { .o = o,
+			     .view = view_of(o->mode),
+			     .turn_ns = FINAL_NS };
 	char why[512] = "";
 	int go_fd = -1, exec_err_fd = -1, err, ret = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -899,14 +423,8 @@ int session_run(struct session_opts *o)
 	count_entries(&s, s.maps_start);
 	if (o->ready_file)
 		write_ready_file(o->ready_file);
-	if (o->mode == MODE_TRACE) {
-		if (!o->out.json)
-			fprintf(stderr, "Tracing changes of locked and pinned "
-					"memory (%s tier)... Hit Ctrl-C to end.\n",
-				s.probes.precise ? "precise" : "portable");
-		if (!o->failures_only)
-			trace_header(s.out, &o->out, false);
-	}
+	if (s.view->start)
+		s.view->start(&s);
 	if (o->mode == MODE_RUN) {
 		int exec_err = 0;
 
@@ -930,28 +448,21 @@ int session_run(struct session_opts *o)
 			"%.0f s of final reading were not read (totals "
 			"are exact)\n",
 			FINAL_NS / 1e9);
-	if (o->mode == MODE_REPORT || o->mode == MODE_RUN)
-		print_summary(&s);
-	prom_refresh(&s);
+	/* the record's ranges as the views will show them */
+	refresh_for_view(&s);
 	if (o->record_path) {
 		record_final(&s);
-		err = record_close(&s.rec);
-		if (err) {
+		s.rec_err = record_close(&s.rec);
+		if (s.rec_err) {
 			fprintf(stderr, "memlockacct: writing %s: %s\n",
-				o->record_path, strerror(-err));
+				o->record_path, strerror(-s.rec_err));
 			ret = 1;
-		} else if (o->mode == MODE_RECORD) {
-			fprintf(stderr, "memlockacct: recorded %" PRIu64 " events "
-				"to %s\n",
-				(uint64_t)s.probes.skel->bss->stats.events,
-				o->record_path);
 		}
 	}
-	if (o->mode == MODE_TRACE && s.probes.skel->bss->stats.lost_events)
-		fprintf(stderr, "memlockacct: %" PRIu64 " events lost (ring "
-				"buffer full); totals are still exact\n",
-			(uint64_t)s.probes.skel->bss->stats.lost_events);
-	if (o->mode == MODE_RUN)
+	if (s.view->end)
+		s.view->end(&s);
+	prom_refresh(&s);
+	if (s.child)
 		ret = s.child_status;
 out:
 	if (s.child && !s.child_done) {
@@ -993,17 +504,8 @@ int session_replay(struct session_opts *o)
 	if (err) {
 		fprintf(stderr, "memlockacct: %s\n", why);
 		ret = 1;
-	} else if (o->out.json) {
-		struct json_object *j =
-			report_json(s.model, &o->filter, &o->out, &rs);
-
-		fprintf(s.out, "%s\n", json_object_to_json_string_ext(
-						j, JSON_C_TO_STRING_PRETTY));
-		json_object_put(j);
-	} else if (o->vm_view) {
-		vms_text(s.out, s.model, &o->filter, &o->out);
 	} else {
-		report_text(s.out, s.model, &o->filter, &o->out, &rs);
+		print_report(s.out, s.model, o, &rs);
 	}
 	/* the benchmark's figure: loading only, not the report */
 	if (!err && getenv("MLA_REPLAY_STATS")) {

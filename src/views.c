@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What each command shows (view_ops), out of the event loop: trace prints
+ * events as they come, top a table every interval, report and run a summary
+ * at the end, record only its file. The Prometheus textfile is anyone's.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <linux/types.h>
+#include "memlockacct.h"
+#include "memlockacct.skel.h"
+#include "model.h"
+#include "output.h"
+#include "prom.h"
+#include "session_int.h"
+
+void prom_refresh(struct session *s)
+{
+	struct run_stats rs;
+	int err;
+
+	if (!s->o->prom_path)
+		return;
+	refresh_for_view(s);
+	stats_of(s, &rs);
+	err = prom_write(s->o->prom_path, s->model, &s->o->filter, &s->o->out,
+			 &rs);
+	if (err)
+		fprintf(stderr, "memlockacct: cannot write %s: %s\n",
+			s->o->prom_path, strerror(-err));
+}
+
+/* ---- trace ---------------------------------------------------------------- */
+
+static bool event_shown(struct session *s, const struct mla_event *e)
+{
+	const struct proc_filter *f = &s->o->filter;
+
+	if (s->o->failures_only && e->type != MLA_EV_FAILURE)
+		return false;
+	if (e->type != MLA_EV_CHANGE && e->type != MLA_EV_FAILURE)
+		return false;
+	if (f->pid && (int)e->tgid != f->pid)
+		return false;
+	if (f->comm && strncmp(e->comm, f->comm, strlen(f->comm)))
+		return false;
+	return true;
+}
+
+static void trace_start(struct session *s)
+{
+	if (s->o->out.json)
+		return;
+	fprintf(stderr,
+		"Tracing changes of locked and pinned memory (%s "
+		"tier)... Hit Ctrl-C to end.\n",
+		s->probes.precise ? "precise" : "portable");
+	if (!s->o->failures_only)
+		trace_header(s->out, &s->o->out, false);
+}
+
+static void trace_one(struct session *s, const struct mla_event *e)
+{
+	const struct out_opts *o = &s->o->out;
+	const struct mla_failure *fl;
+	size_t n;
+
+	if (!event_shown(s, e))
+		return;
+	n = model_failures(s->model, &fl);
+	if (e->type == MLA_EV_FAILURE && n && fl[n - 1].ev.ts_ns == e->ts_ns) {
+		/* refusals come with their explanation */
+		if (o->json)
+			json_print(s->out, failure_json(&fl[n - 1], o), false);
+		else
+			failure_print(s->out, &fl[n - 1],
+				      model_proc(s->model, e->tgid, e->start_ns,
+						 false),
+				      o);
+	} else if (o->json) {
+		json_print(s->out, event_json(o, e), false);
+	} else {
+		trace_event(s->out, o, e);
+	}
+	fflush(s->out);
+}
+
+static void trace_end(struct session *s)
+{
+	uint64_t lost = s->probes.skel->bss->stats.lost_events;
+
+	if (lost)
+		fprintf(stderr,
+			"memlockacct: %" PRIu64 " events lost (ring "
+			"buffer full); totals are still exact\n",
+			lost);
+}
+
+/* ---- top ------------------------------------------------------------------ */
+
+static bool top_refresh(struct session *s)
+{
+	refresh_for_view(s);
+	if (!s->o->no_clear)
+		fprintf(s->out, "\033[H\033[2J");
+	top_text(s->out, s->model, &s->o->filter, &s->o->out, s->o->sort,
+		 s->o->rows);
+	fflush(s->out);
+	return s->o->count && ++s->refreshes > s->o->count;
+}
+
+static void top_start(struct session *s)
+{
+	top_refresh(s);
+}
+
+/* ---- report and run: a summary at the end ----------------------------------- */
+
+void print_report(FILE *out, struct mla_model *m, const struct session_opts *o,
+		  const struct run_stats *rs)
+{
+	if (o->out.json)
+		json_print(out, report_json(m, &o->filter, &o->out, rs), true);
+	else if (o->vm_view)
+		vms_text(out, m, &o->filter, &o->out);
+	else
+		report_text(out, m, &o->filter, &o->out, rs);
+	fflush(out);
+}
+
+static void summary(struct session *s)
+{
+	struct run_stats rs;
+
+	stats_of(s, &rs);
+	refresh_for_view(s);
+	print_report(s->out, s->model, s->o, &rs);
+}
+
+/* ---- record --------------------------------------------------------------- */
+
+static void record_end(struct session *s)
+{
+	if (!s->rec_err)
+		fprintf(stderr,
+			"memlockacct: recorded %" PRIu64 " events to %s\n",
+			(uint64_t)s->probes.skel->bss->stats.events,
+			s->o->record_path);
+}
+
+static const struct view_ops views[] = {
+	[MODE_TRACE] = { .start = trace_start,
+			 .event = trace_one,
+			 .end = trace_end,
+			 .forget_exited = true },
+	[MODE_TOP] = { .start = top_start,
+		       .refresh = top_refresh,
+		       .reconcile = true,
+		       .forget_exited = true },
+	[MODE_REPORT] = { .end = summary, .reconcile = true },
+	[MODE_RUN] = { .end = summary },
+	[MODE_RECORD] = { .end = record_end, .reconcile = true },
+};
+
+const struct view_ops *view_of(enum session_mode mode)
+{
+	return &views[mode];
+}
