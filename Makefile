@@ -66,7 +66,15 @@ $(error ARCH=$(ARCH) is not supported: there is no $(VMLINUX) (supported: $(pats
 endif
 endif
 
-BPF_SRCS := src/observe.bpf.c src/portable.bpf.c src/precise.bpf.c src/vfio_iter.bpf.c
+# Linked into one object in this order, which is the skeleton's program
+# order (features --verify lists them so). A new file must be named here.
+BPF_SRCS := $(addprefix src/,observe.bpf.c \
+	portable_mm.bpf.c portable_mlock.bpf.c portable_pin.bpf.c \
+	portable_iter.bpf.c precise_account.bpf.c precise_vfio.bpf.c \
+	precise_user.bpf.c vfio_iter.bpf.c)
+ifneq ($(filter-out $(BPF_SRCS),$(wildcard src/*.bpf.c)),)
+$(error $(filter-out $(BPF_SRCS),$(wildcard src/*.bpf.c)): not in BPF_SRCS)
+endif
 BPF_OBJS := $(patsubst src/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKEL := $(OUTPUT)/memlockacct.skel.h
 

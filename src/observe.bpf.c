@@ -14,6 +14,9 @@
 #define MLA_OWNER
 #include "observe.bpf.h"
 
+/* one license for the linked object (bpftool gen object) */
+char LICENSE[] SEC("license") = "GPL";
+
 /*
  * Create the entry of an mm seen for the first time. Its counters start at 0
  * (mm_init zeroes them and the start-up iterator seeded every mm that held

@@ -16,8 +16,18 @@
 #include "core_fixes.bpf.h"
 #include "syscall_nrs.h"
 
+/* errno values: the BPF side has no libc headers */
+#define MLA_EPERM 1
+#define MLA_EAGAIN 11
+#define MLA_ENOMEM 12
+#define MLA_ENOSPC 28
 #define MLA_ENOSYS 38
+/* a syscall returning an address fails with -1 .. -MLA_MAX_ERRNO */
+#define MLA_MAX_ERRNO 4095
 
+/* the base page of every architecture built for (x86-64) */
+#define MLA_PAGE_SHIFT 12
+#define MLA_PAGE_SIZE (1UL << MLA_PAGE_SHIFT)
 
 struct mla_cause {
 	__u8 kind;   /* enum mla_cause_kind */
@@ -406,7 +416,7 @@ int mla_emit_failure(const struct mla_cause *c,
 			     const struct mla_refusal *r);
 /* Send the change summed in @p (struct mla_pending, kctx). */
 int mla_emit_pending(const struct mla_pending *p);
-/* precise.bpf.c: an ioctl returns; end its vfio_pin_pages_remote frame. */
+/* precise_vfio.bpf.c: an ioctl returns; end its vfio_pin_pages_remote frame. */
 int mla_vfio_batch_end(long ret);
 /* Observe @r->mm, whose counters the caller read (plain loads, fexit); @kept:
  * see struct mla_kept. */

@@ -111,7 +111,7 @@ static long walk_step(__u32 i, struct walk *w)
 		w->rec.locked = BPF_CORE_READ(dma, locked_vm);
 	} else {
 		w->rec.mm = (__u64)BPF_CORE_READ(dma, task, mm);
-		w->rec.locked = w->rec.size >> 12;
+		w->rec.locked = w->rec.size >> MLA_PAGE_SHIFT;
 	}
 	if (bpf_ringbuf_output(&walk_out, &w->rec, sizeof(w->rec), 0))
 		w->lost++;

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What model.c and model_ranges.c share and nobody else sees: the model's
+ * store and the nodes its search trees keep.
+ */
+#ifndef MLA_MODEL_INT_H
+#define MLA_MODEL_INT_H
+
+#include "model.h"
+
+#define MLA_MAX_FAILURES 100000
+/* x86_64; the BPF side is built for one architecture at a time */
+#define PAGE 4096ULL
+#define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
+#define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
+
+struct mla_model {
+	void *procs; /* tsearch roots */
+	void *insts;
+	void *users;
+	size_t nprocs, ninsts, nusers;
+	struct mla_failure *failures;
+	size_t nfailures, capfailures;
+	bool vfio_precise;
+};
+
+/* tsearch keeps pointers; the first fields of each object are its key. */
+struct inst_node {
+	struct mla_inst inst;
+	uint64_t seq;
+};
+
+struct user_node {
+	struct mla_user user;
+	uint64_t seq;
+};
+
+/* model_ranges.c: the address ranges a range or change event moves */
+void model_apply_range(struct mla_model *m, const struct mla_event *e);
+bool model_mlock_range(struct mla_inst *inst, uint32_t nr, uint64_t a0,
+		       uint64_t a1);
+void model_vfio_charge(struct mla_inst *inst, const struct mla_event *e);
+
+#endif
