@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Attach logic: open the skeleton, decide per kernel which programs can run
- * (autoload off for the rest), configure, load, seed the baseline, attach.
+ * Attach logic (probes.c): open the skeleton, decide per kernel which
+ * programs of probe_list.c can run (autoload off for the rest), configure,
+ * load, seed the baseline (iters.c), attach.
  */
 #ifndef MLA_PROBES_H
 #define MLA_PROBES_H
