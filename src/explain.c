@@ -45,16 +45,17 @@ static const struct rule r_perf = {
 static const struct rule r_pinned = {
 	"pinned_vm check", "pinned_vm + pages > RLIMIT_MEMLOCK", false };
 
+/* the check named for each function in memlockacct.h's MLA_KFUNCS */
+static const struct rule *const kfunc_rules[MLA_NR_KFUNCS] = {
+#define X(id, name, check) [MLA_KF_##id] = &r_##check,
+	MLA_KFUNCS(X)
+#undef X
+};
+
 static const struct rule *rule_of(const struct mla_event *e)
 {
-	if (e->cause == MLA_CAUSE_KFUNC) {
-		switch (e->nr) {
-		case MLA_KF_VFIO_PIN_REMOTE: return &r_vfio_pre;
-		case MLA_KF_USER_SHM_LOCK: return &r_shm;
-		case MLA_KF_IO_ACCOUNT_MEM: return &r_io_uring;
-		default: return &r_account;
-		}
-	}
+	if (e->cause == MLA_CAUSE_KFUNC)
+		return e->nr < MLA_NR_KFUNCS ? kfunc_rules[e->nr] : &r_account;
 	switch (e->nr) {
 	case MLA_NR_mlock:
 	case MLA_NR_mlock2:

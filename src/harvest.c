@@ -388,7 +388,8 @@ void stats_of(struct session *s, struct run_stats *rs)
 	rs->busy = st->busy;
 	rs->walk_lost = st->walk_lost;
 	rs->events = st->events;
-	rs->tier = s->probes.precise ? "precise" : "portable";
+	rs->tier = probe_tier_name(s->probes.precise ? TIER_PRECISE :
+						       TIER_PORTABLE);
 	rs->duration_ns = mono_ns() - s->start_mono;
 }
 

@@ -328,7 +328,7 @@ static int cmd_features(void)
 	int err, refused;
 
 	if (cli.verify) {
-		err = probes_verify_all(cli.s.probes.btf_path, stdout, &refused);
+		err = features_verify(cli.s.probes.btf_path, stdout, &refused);
 		if (err < 0) {
 			fprintf(stderr, "memlockacct: cannot open the BPF "
 					"object\n");
@@ -347,7 +347,7 @@ static int cmd_features(void)
 		fprintf(stderr, "memlockacct: %s\n", why);
 		return 1;
 	}
-	probes_print(&p, stdout, cli.json);
+	features_print(&p, stdout, cli.json);
 	probes_stop(&p);
 	return 0;
 }

@@ -29,18 +29,27 @@ enum mla_counter {
 #define MLA_NR_MM_COUNTERS 2
 #define MLA_NR_USER_COUNTERS 2
 
-/* The subsystem that owns a charge. Order is ABI for record files. */
+/*
+ * The subsystem that owns a charge, and its name in output and JSON (the
+ * man page's SOURCE entry lists them; test_names checks it does). Order
+ * is ABI for record files.
+ */
+#define MLA_SOURCES(X)                                                         \
+	X(PREEXISTING, "preexisting") /* held before the tool started */       \
+	X(MLOCK, "mlock") /* mlock*, MAP_LOCKED, mlockall, locked brk/stack */ \
+	X(VFIO, "vfio")                                                        \
+	X(IOMMUFD, "iommufd")                                                  \
+	X(RDMA, "rdma")                                                        \
+	X(IO_URING, "io_uring")                                                \
+	X(PERF, "perf")                                                        \
+	X(VDPA, "vdpa")                                                        \
+	X(SHM, "shm")                                                          \
+	X(OTHER, "other")
+
 enum mla_source {
-	MLA_SRC_PREEXISTING, /* held before the tool started */
-	MLA_SRC_MLOCK,	     /* mlock*, MAP_LOCKED, mlockall, locked brk/stack */
-	MLA_SRC_VFIO,
-	MLA_SRC_IOMMUFD,
-	MLA_SRC_RDMA,
-	MLA_SRC_IO_URING,
-	MLA_SRC_PERF,
-	MLA_SRC_VDPA,
-	MLA_SRC_SHM,
-	MLA_SRC_OTHER,
+#define MLA_X(id, name) MLA_SRC_##id,
+	MLA_SOURCES(MLA_X)
+#undef MLA_X
 	MLA_NR_SOURCES,
 };
 
@@ -58,16 +67,25 @@ enum mla_cause_kind {
 	MLA_CAUSE_RESYNC,  /* found by the periodic resync, cause unknown */
 };
 
-/* Precise-tier functions, for MLA_CAUSE_KFUNC and failure checks. */
+/*
+ * Precise-tier functions, for MLA_CAUSE_KFUNC and failure checks: the id,
+ * the name causes show, and the check of explain.c that a refusal there
+ * is explained by (its r_<check> rule). Order is ABI for record files.
+ */
+#define MLA_KFUNCS(X)                                                         \
+	X(NONE, "kernel", account)                                            \
+	X(ACCOUNT_LOCKED_VM, "__account_locked_vm", account) /* +wrapper */   \
+	X(VFIO_LOCK_ACCT, "vfio_lock_acct", account)                          \
+	X(MM_LOCK_ACCT, "mm_lock_acct", account)                              \
+	X(VFIO_PIN_REMOTE, "vfio_pin_pages_remote", vfio_pre) /* pre-check */ \
+	X(USER_SHM_LOCK, "user_shm_lock", shm)                                \
+	X(IO_ACCOUNT_MEM, "__io_account_mem", io_uring)                       \
+	X(IB_UMEM, "ib_umem_get", account)
+
 enum mla_kfunc {
-	MLA_KF_NONE,
-	MLA_KF_ACCOUNT_LOCKED_VM, /* __account_locked_vm / account_locked_vm */
-	MLA_KF_VFIO_LOCK_ACCT,
-	MLA_KF_MM_LOCK_ACCT,
-	MLA_KF_VFIO_PIN_REMOTE, /* vfio_pin_pages_remote's own pre-check */
-	MLA_KF_USER_SHM_LOCK,
-	MLA_KF_IO_ACCOUNT_MEM,
-	MLA_KF_IB_UMEM,
+#define MLA_X(id, name, check) MLA_KF_##id,
+	MLA_KFUNCS(MLA_X)
+#undef MLA_X
 	MLA_NR_KFUNCS,
 };
 

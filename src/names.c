@@ -27,27 +27,15 @@ static const char *const counters[MLA_NR_COUNTERS] = {
 };
 
 static const char *const sources[MLA_NR_SOURCES] = {
-	[MLA_SRC_PREEXISTING] = "preexisting",
-	[MLA_SRC_MLOCK] = "mlock",
-	[MLA_SRC_VFIO] = "vfio",
-	[MLA_SRC_IOMMUFD] = "iommufd",
-	[MLA_SRC_RDMA] = "rdma",
-	[MLA_SRC_IO_URING] = "io_uring",
-	[MLA_SRC_PERF] = "perf",
-	[MLA_SRC_VDPA] = "vdpa",
-	[MLA_SRC_SHM] = "shm",
-	[MLA_SRC_OTHER] = "other",
+#define X(id, name) [MLA_SRC_##id] = name,
+	MLA_SOURCES(X)
+#undef X
 };
 
 static const char *const kfuncs[MLA_NR_KFUNCS] = {
-	[MLA_KF_NONE] = "kernel",
-	[MLA_KF_ACCOUNT_LOCKED_VM] = "__account_locked_vm",
-	[MLA_KF_VFIO_LOCK_ACCT] = "vfio_lock_acct",
-	[MLA_KF_MM_LOCK_ACCT] = "mm_lock_acct",
-	[MLA_KF_VFIO_PIN_REMOTE] = "vfio_pin_pages_remote",
-	[MLA_KF_USER_SHM_LOCK] = "user_shm_lock",
-	[MLA_KF_IO_ACCOUNT_MEM] = "__io_account_mem",
-	[MLA_KF_IB_UMEM] = "ib_umem_get",
+#define X(id, name, check) [MLA_KF_##id] = name,
+	MLA_KFUNCS(X)
+#undef X
 };
 
 const char *counter_name(unsigned int counter)
@@ -117,20 +105,14 @@ static const struct {
 	uint32_t cmd;
 	const char *name;
 } ioctls[] = {
-	{ 0x3b66, "VFIO_SET_IOMMU" },
-	{ 0x3b68, "VFIO_GROUP_SET_CONTAINER" },
-	{ 0x3b69, "VFIO_GROUP_UNSET_CONTAINER" },
-	{ 0x3b71, "VFIO_IOMMU_MAP_DMA" },
-	{ 0x3b72, "VFIO_IOMMU_UNMAP_DMA" },
-	{ 0x3b85, "IOMMU_IOAS_MAP" },
-	{ 0x3b86, "IOMMU_IOAS_UNMAP" },
-	{ 0x3b87, "IOMMU_OPTION" },
-	{ 0x1b01, "RDMA_VERBS_IOCTL" },
+#define X(name, type, nr) { MLA_##name, #name },
+	MLA_IOCTLS(X)
+#undef X
 };
 
 static const char *ioctl_name(uint64_t cmd)
 {
-	uint32_t short_cmd = cmd & 0xffff;
+	uint32_t short_cmd = MLA_IOC_TYPENR(cmd);
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(ioctls); i++)
 		if (ioctls[i].cmd == short_cmd)
@@ -171,11 +153,13 @@ static const char *syscall_cause(unsigned int nr, uint64_t cmd, char *buf,
 		snprintf(buf, len, "ioctl(0x%llx)", (unsigned long long)cmd);
 		return buf;
 	}
-	if (nr == SYS_shmctl && (cmd == 11 || cmd == 12))
-		return cmd == 11 ? "SHM_LOCK" : "SHM_UNLOCK";
-	if (nr == SYS_io_uring_register && cmd == 0)
+	if (nr == SYS_shmctl && cmd == MLA_SHM_LOCK)
+		return "SHM_LOCK";
+	if (nr == SYS_shmctl && cmd == MLA_SHM_UNLOCK)
+		return "SHM_UNLOCK";
+	if (nr == SYS_io_uring_register && cmd == MLA_IORING_REGISTER_BUFFERS)
 		return "IORING_REGISTER_BUFFERS";
-	if (nr == SYS_io_uring_register && cmd == 1)
+	if (nr == SYS_io_uring_register && cmd == MLA_IORING_UNREGISTER_BUFFERS)
 		return "IORING_UNREGISTER_BUFFERS";
 	if (name)
 		return name;

@@ -1,32 +1,72 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Attach logic: open the skeleton, decide per kernel which programs can run
- * (autoload off for the rest), configure, load, seed the baseline, attach.
+ * Attach logic (probes.c): open the skeleton, decide per kernel which
+ * programs of probe_list.c can run (autoload off for the rest), configure,
+ * load, seed the baseline (iters.c), attach.
  */
 #ifndef MLA_PROBES_H
 #define MLA_PROBES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <linux/types.h>
 #include "memlockacct.h"
 
+struct ksym_query;
+
 enum probe_state { PROBE_ACTIVE, PROBE_OFF, PROBE_FAILED };
+
+/* How a probe is attached, with the name `features` prints for it. */
+#define PROBE_KINDS(X)                         \
+	X(TRACEPOINT, "tracepoint")            \
+	X(RAW_TP, "raw_tp")                    \
+	X(TP_BTF, "tp_btf")                    \
+	X(FENTRY, "fentry") /* fentry+fexit */ \
+	X(FEXIT, "fexit")                      \
+	X(KPROBE, "kprobe") /* +kretprobe */   \
+	X(ITER_TASK, "iter/task")              \
+	X(ITER_TASK_FILE, "iter/task_file")
+
+enum probe_kind {
+#define X(id, name) PROBE_##id,
+	PROBE_KINDS(X)
+#undef X
+};
+
+enum probe_tier { TIER_PORTABLE, TIER_PRECISE };
+
+const char *probe_kind_name(enum probe_kind kind);
+const char *probe_tier_name(enum probe_tier tier);
+
+/* fentry/fexit programs rather than a kprobe and a kretprobe */
+static inline bool probe_kind_trampoline(enum probe_kind kind)
+{
+	return kind == PROBE_FENTRY || kind == PROBE_FEXIT;
+}
+
+/* run by the frontend (baseline, resync, the VFIO walk), never attached */
+static inline bool probe_kind_iter(enum probe_kind kind)
+{
+	return kind == PROBE_ITER_TASK || kind == PROBE_ITER_TASK_FILE;
+}
 
 struct probe {
 	const char *label;  /* the kernel hook */
-	const char *tier;   /* "portable" or "precise" */
 	const char *module; /* NULL: in vmlinux */
 	const char *prog;   /* skeleton program names */
 	const char *retprog; /* NULL: an entry probe only */
+	const char *alt_prog; /* tp_btf: for the older argument layout */
 	const char *fexit;  /* fexit flavour, used when fentry works */
 	const char *fentry; /* with fexit: a pair in place of the kprobes;
 			     * without: in place of the kprobe */
 	bool optional_tp;   /* a tracepoint that older kernels lack */
+	bool run_only;	    /* only 'run' needs it, to follow children */
 	bool late;	    /* loaded: attach when its module appears */
-	char kind[16];	    /* how it is attached here */
+	enum probe_tier tier;
+	enum probe_kind kind; /* how it is attached here */
 	char target[128];   /* the symbol as this kernel names it */
 	enum probe_state state;
 	char why[256];
@@ -65,6 +105,16 @@ int probes_start(struct probes *p, const struct probes_opts *o, char *why,
 		 int whylen);
 void probes_stop(struct probes *p);
 
+/* The probe of skeleton program @prog, or NULL. */
+struct probe *probes_find(struct probes *p, const char *prog);
+
+/*
+ * Before attaching: seed the maps with what processes hold (the baseline
+ * iterator) and read the open VFIO containers' mappings. -errno, with
+ * @why, if the baseline failed.
+ */
+int probes_seed(struct probes *p, char *why, int whylen);
+
 /*
  * Observe every process and user from the frontend's side, for what
  * changed where no hook sees. -EOPNOTSUPP without task iterators.
@@ -80,15 +130,32 @@ int probes_attach_late(struct probes *p);
 /* Is the probe of this label (as `features` shows it) attached? */
 bool probes_active(struct probes *p, const char *label);
 
-/* The `features` table. */
-void probes_print(const struct probes *p, FILE *out, bool json);
+/*
+ * features.c, the `features` command (its header is not features.h, a
+ * name <stdio.h> includes from the C library): the probe table, and
+ * whether the verifier accepts each program, one line each. Returns the
+ * number refused (fentry/fexit programs where the kernel has no
+ * trampolines are counted apart, in @refused).
+ */
+void features_print(const struct probes *p, FILE *out, bool json);
+int features_verify(const char *btf_path, FILE *out, int *refused);
 
 /*
- * Load every program of both tiers on its own, without attaching, and
- * print one line per program: whether the verifier accepted it here.
- * Returns the number that failed (fexit flavours on a kernel without
- * trampolines are reported, and counted, separately in @refused).
+ * probe_list.c: every probe, as planned before this kernel is looked at
+ * (PROBES_NR_*: their counts, checked there at build time).
  */
-int probes_verify_all(const char *btf_path, FILE *out, int *refused);
+#define PROBES_NR_PORTABLE 21
+#define PROBES_NR_PRECISE 7
+#define PROBES_VFIO_MOD "vfio_iommu_type1"
+extern const struct probe probe_list_portable[];
+extern const struct probe probe_list_precise[];
+
+/*
+ * Where the precise tier's functions are in kallsyms, into @q (as many as
+ * probe_list_precise, in its order); -errno if it is unreadable.
+ */
+int probes_resolve_precise(struct ksym_query *q);
+/* An fentry/fexit pair can name @pr's function: BTF and kallsyms agree. */
+bool probe_fentry_present(const struct probe *pr, bool exact);
 
 #endif

@@ -32,11 +32,34 @@
 #define MLA_IOC_TYPE_VHOST 0xaf /* vhost-vdpa */
 #define MLA_IOC_TYPE_VDUSE 0x81
 
-#define MLA_VFIO_IOMMU_MAP_DMA 0x3b71
-#define MLA_VFIO_IOMMU_UNMAP_DMA 0x3b72
+/*
+ * The ioctls the tool names, by type byte and nr: an enum of their
+ * requests' low 16 bits (MLA_VFIO_IOMMU_MAP_DMA, ...) and names.c's
+ * names both come from here.
+ */
+#define MLA_IOCTLS(X)                             \
+	X(VFIO_SET_IOMMU, VFIO, 0x66)             \
+	X(VFIO_GROUP_SET_CONTAINER, VFIO, 0x68)   \
+	X(VFIO_GROUP_UNSET_CONTAINER, VFIO, 0x69) \
+	X(VFIO_IOMMU_MAP_DMA, VFIO, 0x71)         \
+	X(VFIO_IOMMU_UNMAP_DMA, VFIO, 0x72)       \
+	X(IOMMU_IOAS_MAP, VFIO, 0x85)             \
+	X(IOMMU_IOAS_UNMAP, VFIO, 0x86)           \
+	X(IOMMU_OPTION, VFIO, 0x87)               \
+	X(RDMA_VERBS_IOCTL, RDMA, 0x01)
+
+enum mla_ioctl {
+#define MLA_X(name, type, nr) MLA_##name = MLA_IOC_TYPE_##type << 8 | (nr),
+	MLA_IOCTLS(MLA_X)
+#undef MLA_X
+};
+/* what the list holds of a request: type and nr, without size and dir */
+#define MLA_IOC_TYPENR(cmd) ((cmd) & 0xffff)
 
 #define MLA_SHM_LOCK 11
 #define MLA_SHM_UNLOCK 12
+#define MLA_IORING_REGISTER_BUFFERS 0
+#define MLA_IORING_UNREGISTER_BUFFERS 1
 #define MLA_MAP_SHARED 0x01
 #define MLA_MAP_LOCKED 0x2000
 #define MLA_MCL_CURRENT 1
