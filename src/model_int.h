@@ -7,10 +7,10 @@
 #define MLA_MODEL_INT_H
 
 #include "model.h"
+#include "syscall_nrs.h"
 
 #define MLA_MAX_FAILURES 100000
-/* x86_64; the BPF side is built for one architecture at a time */
-#define PAGE 4096ULL
+#define PAGE MLA_PAGE_SIZE
 #define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 

@@ -153,9 +153,9 @@ static void apply_vfio_range(struct mla_model *m, struct mla_inst *inst,
 {
 	if (m->vfio_precise || e->ret)
 		return; /* the precise tier names each dma itself */
-	if ((e->cmd & 0xffff) == MLA_VFIO_IOMMU_MAP_DMA)
+	if (MLA_IOC_TYPENR(e->cmd) == MLA_VFIO_IOMMU_MAP_DMA)
 		mapping_add(inst, e->obj, e->ctx[0], e->ctx[1], e->ctx[2]);
-	else if ((e->cmd & 0xffff) == MLA_VFIO_IOMMU_UNMAP_DMA)
+	else if (MLA_IOC_TYPENR(e->cmd) == MLA_VFIO_IOMMU_UNMAP_DMA)
 		mapping_unmap(inst, e->obj, e->ctx[0], e->ctx[2]);
 }
 
@@ -230,10 +230,10 @@ void model_apply_range(struct mla_model *m, const struct mla_event *e)
 		apply_vfio_range(m, inst, e);
 		break;
 	case MLA_NR_io_uring_register:
-		if (e->cmd == 0)
+		if (e->cmd == MLA_IORING_REGISTER_BUFFERS)
 			rangeset_add(inst->pinned, PAGE_DOWN(e->ctx[1]),
 				     PAGE_UP(e->ctx[1] + e->ctx[2]));
-		else if (e->cmd == 1)
+		else if (e->cmd == MLA_IORING_UNREGISTER_BUFFERS)
 			rangeset_clear(inst->pinned);
 		break;
 	}

@@ -25,10 +25,6 @@
 /* a syscall returning an address fails with -1 .. -MLA_MAX_ERRNO */
 #define MLA_MAX_ERRNO 4095
 
-/* the base page of every architecture built for (x86-64) */
-#define MLA_PAGE_SHIFT 12
-#define MLA_PAGE_SIZE (1UL << MLA_PAGE_SHIFT)
-
 struct mla_cause {
 	__u8 kind;   /* enum mla_cause_kind */
 	__u8 source; /* valid when has_source */

@@ -192,7 +192,7 @@ int probes_resolve_precise(struct ksym_query *q)
  * repeats, once per VFIO batch, what they see (a sixth of the precise
  * tier's instructions a batch in the test VM, BENCHMARKS.md workload 4).
  * Its one other caller, vfio_change_dma_owner, is named by the ioctl it
- * serves (account_done in precise.bpf.c). Where vfio_lock_acct is inlined
+ * serves (account_done in precise_account.bpf.c). Where vfio_lock_acct is inlined
  * away, it stays: a release's uncharge has no ioctl to be named by.
  */
 static void skip_mm_lock_acct(struct probes *p)

@@ -6,6 +6,10 @@
 #ifndef MLA_SYSCALL_NRS_H
 #define MLA_SYSCALL_NRS_H
 
+/* the base page of every architecture built for (x86-64) */
+#define MLA_PAGE_SHIFT 12
+#define MLA_PAGE_SIZE (1ULL << MLA_PAGE_SHIFT)
+
 #define MLA_NR_close 3
 #define MLA_NR_mmap 9
 #define MLA_NR_munmap 11
