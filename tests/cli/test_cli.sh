@@ -8,6 +8,8 @@ set -uo pipefail
 
 tool=$1
 bin=$2
+# shellcheck source=../lib/wait.sh
+. "$(dirname "$0")/../lib/wait.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null' EXIT
 
@@ -131,7 +133,7 @@ fi
 	sh -c "sh -c 'exit 0' & echo \$! >$work/cpid; wait; sleep 3" \
 	>/dev/null 2>&1 &
 runner=$!
-for i in $(seq 100); do [[ -s $work/cpid ]] && break; sleep 0.05; done
+mla_wait_file "$work/cpid" 50 -s
 cpid=$(cat "$work/cpid" 2>/dev/null)
 intruder=
 for try in 1 2 3 4 5; do
@@ -165,7 +167,7 @@ for sig in INT TERM HUP; do
 	rm -f "$work/ready"
 	"$tool" report --json --ready-file "$work/ready" >"$work/sig" 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do [[ -e $work/ready ]] && break; sleep 0.1; done
+	mla_wait_file "$work/ready" 100
 	kill -s "$sig" "$pid"
 	wait "$pid"
 	rc=$?
@@ -179,7 +181,7 @@ done
 rm -f "$work/ready"
 "$tool" trace --ready-file "$work/ready" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 100); do [[ -e $work/ready ]] && break; sleep 0.1; done
+mla_wait_file "$work/ready" 100
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 sleep 0.5

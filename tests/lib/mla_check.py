@@ -27,9 +27,14 @@ def load_events(text):
 
 
 class Checks:
-    def __init__(self, prefix):
+    def __init__(self, prefix, tests=None):
         self.prefix = prefix
-        self.tests = {}  # name -> list of failure messages, in order
+        # name -> list of failure messages, in order
+        self.tests = {} if tests is None else tests
+
+    def scope(self, prefix):
+        """The same tests, named with PREFIX after this one's."""
+        return Checks(f"{self.prefix}{prefix}", self.tests)
 
     def check(self, test, ok, message=""):
         fails = self.tests.setdefault(f"{self.prefix}{test}", [])
@@ -45,6 +50,18 @@ class Checks:
     def results(self):
         return [(not fails, name, "; ".join(fails))
                 for name, fails in self.tests.items()]
+
+    def print_results(self):
+        """One "ok NAME" or "FAIL NAME: why" line a test; (passed, failed)."""
+        passed = failed = 0
+        for ok, name, msg in self.results:
+            if ok:
+                passed += 1
+                print(f"ok {name}")
+            else:
+                failed += 1
+                print(f"FAIL {name}: {msg}")
+        return passed, failed
 
 
 COUNTERS = (("locked_vm", "vmlck"), ("pinned_vm", "vmpin"))

@@ -10,55 +10,46 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import mla_check  # noqa: E402
+import mla_scenarios  # noqa: E402
+from mla_scenarios import run_tool  # noqa: E402
 
 
-def run_tool(tool, cmd, workdir, extra=()):
-    summary = os.path.join(workdir, "summary.json")
-    events = os.path.join(workdir, "events.jsonl")
-    proc = subprocess.run(
-        [tool, "run", "--json", "-o", summary, "--events", events, *extra,
-         "--", *cmd],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        timeout=120)
-    with open(summary) as f:
-        summary_text = f.read()
-    with open(events) as f:
-        events_text = f.read()
-    return proc, summary_text, events_text
+def program(bindir, command):
+    """A manifest command, its scenario program found in BINDIR."""
+    return [os.path.join(bindir, command[0]), *command[1:]]
 
 
-def run_scenario(c, tool, name, cmd):
-    """Run one scenario under the tool; (steps, summary, events) or None."""
-    test = f"{name}: memlockacct run"
+def run_scenario(c, tool, bindir, sc):
+    """Kind run: the scenario under `memlockacct run`, then its checks."""
+    test = f"{sc.name}: memlockacct run"
     with tempfile.TemporaryDirectory() as d:
         try:
-            proc, summary_text, events_text = run_tool(tool, cmd, d)
+            proc, summary_text, events_text = run_tool(
+                tool, program(bindir, sc.command), d, sc.options)
         except (OSError, subprocess.SubprocessError) as e:
             c.check(test, False, str(e))
-            return None
+            return
     if not c.check(test, proc.returncode == 0,
                    f"exit {proc.returncode}: {proc.stderr.strip()}"):
-        return None
+        return
     summary = json.loads(summary_text)
     steps = mla_check.load_steps(proc.stdout)
-    c.check(test, steps, "the scenario printed no steps")
-    c.equal(test, "tier", summary["tier"], "portable")
-    sc = mla_check.Checks(f"{c.prefix}{name}: ")
-    mla_check.check_run(sc, steps, summary, mla_check.load_events(events_text))
-    c.tests.update(sc.tests)
-    return steps, summary, mla_check.load_events(events_text)
+    events = mla_check.load_events(events_text)
+    mla_scenarios.check_run(c, sc.name, steps, summary, events, "portable")
+    for check in sc.checks:
+        RUN_CHECKS[check](c, sc.name, steps, summary, events)
 
 
-def check_workload_extras(c, run):
-    steps, summary, events = run
+def check_exit_sources(c, name, steps, summary, events):
+    """workload: what the main process and its child held at exit, by
+    source, and both of the main process's mms retired."""
     main_pid = steps[0]["pid"]
     procs = {p["pid"]: p for p in summary["processes"]}
     child = [s for s in steps if s["step"] == "child_mlock"]
-    test = "workload: sources held at exit, after exec and fork"
+    test = f"{name}: sources held at exit, after exec and fork"
     if c.check(test, main_pid in procs, "main process missing"):
         c.equal(test, "main process mlock",
                 procs[main_pid]["locked_vm"]["by_source"]["mlock"],
@@ -73,14 +64,32 @@ def check_workload_extras(c, run):
             ["exec", "exit"])
 
 
-def check_record_replay(c, tool, bindir):
+def check_failures(c, name, steps, summary, events):
+    """The tracepoint tier does not see a SysV segment's size; and no
+    /proc file shows the user's io_uring total that other processes of
+    root may hold (the VM stage checks both exactly)."""
+    skip = mla_check.SKIP
+    mla_check.check_failures(c, steps, summary, name, {
+        ("shm_lock_refused", "requested_kib"): 0,
+        ("shm_lock_refused", "suggested_limit_kib"): None,
+        ("io_uring_register_refused", "counter_kib"): skip,
+        ("io_uring_register_refused", "suggested_limit_kib"): skip,
+        ("io_uring_register_refused", "sources"): skip,
+    })
+
+
+# a run scenario's checks field, for the host
+RUN_CHECKS = {"exit_sources": check_exit_sources, "failures": check_failures}
+
+
+def check_record_replay(c, tool, bindir, sc):
     """record then report -i: the same summary as the live one."""
     test = "record then report -i: the live summary"
     with tempfile.TemporaryDirectory() as d:
         rec = os.path.join(d, "w.rec")
         proc, live_text, _ = run_tool(
-            tool, [os.path.join(bindir, "workload")], d,
-            extra=("--record", rec))
+            tool, program(bindir, sc.command), d,
+            extra=(*sc.options, "--record", rec))
         if not c.check(test, proc.returncode == 0, proc.stderr.strip()):
             return
         out = os.path.join(d, "replay.json")
@@ -110,7 +119,7 @@ def check_record_replay(c, tool, bindir):
                     f"exit {r.returncode}: {r.stderr.strip()}")
 
 
-def check_aggregate(c, tool, bindir):
+def check_aggregate(c, tool, bindir, sc):
     """`report` sends no events for what only mlock holds (aggregate mode):
     its figures come from the maps, its ranges from smaps, and a refusal is
     still explained exactly."""
@@ -119,11 +128,7 @@ def check_aggregate(c, tool, bindir):
     # one holder from before the tool (its mm is seeded), one from after
     early = subprocess.Popen([hold, "--hold", "--wait"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
-    held_early = []
-    for line in early.stdout:
-        if line.startswith("waiting"):
-            break
-        held_early.append(line)
+    held_early = mla_scenarios.read_until(early.stdout, "waiting")
     with tempfile.TemporaryDirectory() as d:
         out, ready = os.path.join(d, "report.json"), os.path.join(d, "ready")
         rep = subprocess.Popen([tool, "report", "--json", "-o", out,
@@ -132,25 +137,15 @@ def check_aggregate(c, tool, bindir):
                                stderr=subprocess.PIPE, text=True)
         holder = None
         try:
-            for _ in range(600):
-                if os.path.exists(ready) or rep.poll() is not None:
-                    break
-                time.sleep(0.1)
-            if not c.check(test, os.path.exists(ready), "never ready"):
+            if not c.check(test, mla_scenarios.wait_file(ready, 60, rep),
+                           "never ready"):
                 return
             early.stdin.write("go\n")
             early.stdin.flush()
-            for line in early.stdout:
-                if line.startswith("holding"):
-                    break
-                held_early.append(line)
+            held_early += mla_scenarios.read_until(early.stdout, "holding")
             holder = subprocess.Popen([hold, "--hold"],
                                       stdout=subprocess.PIPE, text=True)
-            held = []
-            for line in holder.stdout:
-                if line.startswith("holding"):
-                    break
-                held.append(line)
+            held = mla_scenarios.read_until(holder.stdout, "holding")
             runs = [subprocess.run(cmd, capture_output=True, text=True,
                                    timeout=120)
                     for cmd in ([os.path.join(bindir, "workload")],
@@ -176,11 +171,10 @@ def check_aggregate(c, tool, bindir):
     steps_all = steps + mla_check.load_steps(runs[0].stdout) + refusals
     c.check(test, len(steps) == 6 and all(r.returncode == 0 for r in runs),
             "a scenario failed")
-    sc = mla_check.Checks(f"{c.prefix}report (aggregate mode): ")
-    mla_check.check_summary(sc, summary)
-    mla_check.check_processes(sc, steps_all, summary)
-    mla_check.check_figures(sc, steps, summary)
-    c.tests.update(sc.tests)
+    agg = c.scope("report (aggregate mode): ")
+    mla_check.check_summary(agg, summary)
+    mla_check.check_processes(agg, steps_all, summary)
+    mla_check.check_figures(agg, steps, summary)
     skip = mla_check.SKIP
     mla_check.check_failures(c, refusals, summary,
                              "report (aggregate mode): refusals", {
@@ -192,12 +186,12 @@ def check_aggregate(c, tool, bindir):
     })
 
 
-def check_churn(c, tool, bindir):
+def check_churn(c, tool, bindir, sc):
     """10,000 short-lived processes: nothing left behind, nothing merged."""
     test = "churn: 10000 processes that lock memory"
     with tempfile.TemporaryDirectory() as d:
         proc, summary_text, _ = run_tool(
-            tool, [os.path.join(bindir, "churn"), "10000", "8", "0"], d)
+            tool, program(bindir, sc.command), d, sc.options)
     if not c.check(test, proc.returncode == 0,
                    f"exit {proc.returncode}: {proc.stderr.strip()}"):
         return
@@ -217,13 +211,13 @@ def check_churn(c, tool, bindir):
                     for p in children}), [(4, 0)])
 
 
-def check_full_maps(c, tool, bindir):
-    """More holders than the map has room for: counted, said, no crash."""
+def check_full_maps(c, tool, bindir, sc):
+    """More holders than the map has room for (--max-procs 64): counted,
+    said, no crash."""
     test = "full maps: drops counted and reported"
     with tempfile.TemporaryDirectory() as d:
         proc, summary_text, _ = run_tool(
-            tool, [os.path.join(bindir, "churn"), "200", "200", "500"], d,
-            extra=("--max-procs", "64"))
+            tool, program(bindir, sc.command), d, sc.options)
     if not c.check(test, proc.returncode == 0,
                    f"exit {proc.returncode}: {proc.stderr.strip()}"):
         return
@@ -236,15 +230,16 @@ def check_full_maps(c, tool, bindir):
             f"{len(held)} processes tracked with room for 64")
 
 
-def check_deep_tree(c, tool, bindir):
-    """More descendants over a run than --max-procs, three alive at a time:
-    the gone leave the tree, so each child's own child is followed too."""
+def check_deep_tree(c, tool, bindir, sc):
+    """More descendants over a run than --max-procs (64), three alive at a
+    time: the gone leave the tree, so each child's own child is followed
+    too."""
     test = "run: 200 grandchildren with room for 64 processes"
-    namer = os.path.join(bindir, "namer")
-    script = f'for i in $(seq 200); do sh -c "{namer} x 0; true"; done'
+    cmd = " ".join(program(bindir, sc.command))
+    script = f'for i in $(seq 200); do sh -c "{cmd}; true"; done'
     with tempfile.TemporaryDirectory() as d:
         proc, summary_text, _ = run_tool(tool, ["sh", "-c", script], d,
-                                         extra=("--max-procs", "64"))
+                                         sc.options)
     if not c.check(test, proc.returncode == 0,
                    f"exit {proc.returncode}: {proc.stderr.strip()}"):
         return
@@ -254,6 +249,12 @@ def check_deep_tree(c, tool, bindir):
     c.equal(test, "dropped mms", s["dropped"]["mms"], 0)
 
 
+# one function a kind of tests/scenarios.list
+KINDS = {"run": run_scenario, "record_replay": check_record_replay,
+         "aggregate": check_aggregate, "churn": check_churn,
+         "full_maps": check_full_maps, "deep_tree": check_deep_tree}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tool", required=True)
@@ -261,42 +262,14 @@ def main():
     args = ap.parse_args()
 
     c = mla_check.Checks("live ")
-    run = run_scenario(c, args.tool, "workload",
-                       [os.path.join(args.bin, "workload")])
-    if run:
-        check_workload_extras(c, run)
-    for sc in ("shm", "io_uring", "io_uring_mlocked", "perf"):
-        run_scenario(c, args.tool, sc, [os.path.join(args.bin, "buckets"), sc])
-    run = run_scenario(c, args.tool, "refusals",
-                       [os.path.join(args.bin, "buckets"), "refusals"])
-    if run:
-        # the tracepoint tier does not see a SysV segment's size; and no
-        # /proc file shows the user's io_uring total that other processes
-        # of root may hold (the VM stage checks both exactly)
-        skip = mla_check.SKIP
-        mla_check.check_failures(c, run[0], run[1], "refusals", {
-            ("shm_lock_refused", "requested_kib"): 0,
-            ("shm_lock_refused", "suggested_limit_kib"): None,
-            ("io_uring_register_refused", "counter_kib"): skip,
-            ("io_uring_register_refused", "suggested_limit_kib"): skip,
-            ("io_uring_register_refused", "sources"): skip,
-        })
-    check_record_replay(c, args.tool, args.bin)
-    check_aggregate(c, args.tool, args.bin)
-    check_churn(c, args.tool, args.bin)
-    check_full_maps(c, args.tool, args.bin)
-    check_deep_tree(c, args.tool, args.bin)
-    return report(c)
-
-
-def report(c):
-    failed = 0
-    for ok, name, msg in c.results:
-        if ok:
-            print(f"ok {name}")
-        else:
-            failed += 1
-            print(f"FAIL {name}: {msg}")
+    for sc in mla_scenarios.load("live"):
+        bad = [k for k in sc.checks if k not in RUN_CHECKS]
+        if sc.kind not in KINDS or bad:
+            c.check(f"{sc.name}: scenarios.list", False,
+                    f"kind {sc.kind}, checks {bad}: not known here")
+            continue
+        KINDS[sc.kind](c, args.tool, args.bin, sc)
+    _, failed = c.print_results()
     return 1 if failed else 0
 
 

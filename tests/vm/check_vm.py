@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Check one guest's console log (from run-scenarios.sh / guest-run.sh).
 
-Every scenario ran under `memlockacct run`; its step lines carry the
-kernel's own VmLck/VmPin, and the tool's summary and events must match them
-exactly, with zero lost events. Prints one line per test and a per-kernel
+The guest ran the vm scenarios of tests/scenarios.list; each kind there
+has its check here. A run scenario's step lines carry the kernel's own
+VmLck/VmPin, and the tool's summary and events must match them exactly,
+with zero lost events. Prints one line per test and a per-kernel
 "# vm LABEL: N passed, N failed in S s" line; keeps the guest's
 `memlockacct features` table beside the log (LABEL.features).
 """
@@ -16,14 +17,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import mla_check  # noqa: E402
+import mla_scenarios  # noqa: E402
 
-VFIO_SCENARIOS = ("map_unmap", "mlocked", "double_map", "overlap_mlock",
-                  "overlap_vfio", "other_task", "owner_change", "limits")
-# VFIO scenarios run again with --kprobes
-KPROBE_SCENARIOS = ("kprobes_mlocked", "kprobes_limits",
-                    "kprobes_owner_change")
-BUCKET_SCENARIOS = ("shm", "io_uring", "io_uring_mlocked", "perf",
-                    "refusals")
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
                   "vfio_lock_acct", "vfio_pin_pages_remote")
 # by default, on every kernel we boot: how each hook attaches
@@ -56,7 +51,8 @@ def text(block, kind):
 
 
 def load_run(c, name, block):
-    """The scenario's steps, the tool's summary and events; None if broken."""
+    """The scenario's steps, the tool's summary and events, checked as
+    every run is; None if broken."""
     test = f"{name}: memlockacct run"
     if not c.check(test, block is not None, "no output in the log"):
         return None
@@ -72,12 +68,36 @@ def load_run(c, name, block):
         c.check(test, False, f"unreadable output: {e}")
         return None
     steps = mla_check.load_steps(text(block, "out"))
-    c.check(test, steps, "no steps")
-    c.equal(test, "tier", summary.get("tier"), "precise")
+    mla_scenarios.check_run(c, name, steps, summary, events, "precise")
     return steps, summary, events
 
 
-def check_other_task(c, steps, events, name="other_task",
+# the checks field of a run scenario, in the order check_run_kind runs them
+RUN_CHECKS = ("other_task", "moved", "limits", "failures")
+
+
+def check_run_kind(c, sc, block, ctx):
+    """Kind run: the run, its recording read back, and its checks field."""
+    name = sc.name
+    run = load_run(c, name, block)
+    if not run:
+        return
+    steps, summary, events = run
+    if "other_task" in sc.checks:
+        check_other_task(c, steps, events, name)
+    if "moved" in sc.checks:
+        # the child moved the charge: our mm's uncharge is its doing
+        check_other_task(c, steps, events, name, ("charge_moved_to_child",))
+    check_replay(c, name, block, summary)
+    if "limits" in sc.checks:
+        check_headroom(c, steps, summary, name)
+        check_half_way(c, name, steps, events)
+    if "failures" in sc.checks:
+        mla_check.check_failures(c, steps, summary, name)
+        check_explained_text(c, name, block, summary, ctx["failures_txt"])
+
+
+def check_other_task(c, steps, events, name,
                      foreign=("unmap_by_child", "release_by_child_exit")):
     """Uncharges run by another task land on the mm that was charged."""
     for s in steps:
@@ -178,7 +198,7 @@ def holding_report(c, test, block):
     return steps, summary, [x for x in steps if x["step"] == "holding"]
 
 
-def check_hold(c, block, name="hold",
+def check_hold(c, block, name,
                what="first report of a pre-existing process"):
     """Started after the process had mapped and mlocked: right at once
     (or, hold_live, started before it: one event a VFIO map)."""
@@ -210,10 +230,9 @@ def check_hold(c, block, name="hold",
               f"({h.get('mappings', '-')} mappings)")
 
 
-def check_report_limits(c, block):
+def check_report_limits(c, block, name):
     """The refusals of `limits` made while `report` runs (one event a VFIO
     map, summed in the kernel) are told as under `run`."""
-    name = "report_limits"
     got = holding_report(c, f"{name}: refusals under report", block)
     if not got:
         return
@@ -229,9 +248,9 @@ def check_report_limits(c, block):
                 f"{ms} ms in the maps, less than two snapshots' 500 ms")
 
 
-def check_late(c, block):
+def check_late(c, block, name):
     """vfio_iommu_type1 loaded after start: its probes attach, no restart."""
-    test = "late: VFIO probes attached when the module is loaded"
+    test = f"{name}: VFIO probes attached when the module is loaded"
     if not c.check(test, block is not None, "no output in the log"):
         return
     err = text(block, "err")
@@ -245,9 +264,9 @@ def check_late(c, block):
         c.check(test, precise, "no charge seen by the vfio_lock_acct probe")
 
 
-def check_qemu_like(c, block):
+def check_qemu_like(c, block, name):
     """A process named and invoked like QEMU is reported as its VM."""
-    test = "qemu_like: report --vm of VM vm1"
+    test = f"{name}: report --vm of VM vm1"
     got = holding_report(c, test, block)
     if not got:
         return
@@ -277,9 +296,9 @@ def check_qemu_like(c, block):
     prom = text(block, "prom") + "\n"
     r = subprocess.run(["promtool", "check", "metrics"], input=prom,
                        capture_output=True, text=True)
-    c.check("qemu_like: Prometheus textfile passes promtool",
-            r.returncode == 0, r.stdout + r.stderr)
-    c.check("qemu_like: Prometheus textfile passes promtool",
+    test = f"{name}: Prometheus textfile passes promtool"
+    c.check(test, r.returncode == 0, r.stdout + r.stderr)
+    c.check(test,
             'memlockacct_vm_limit_below_libvirt{vm="vm1"} 1' in prom and
             f'memlockacct_vm_locked_bytes{{vm="vm1"}} {h["vmlck_after"] * 1024}'
             in prom, prom[-600:])
@@ -295,12 +314,14 @@ def features_table(block):
     return table
 
 
-def check_features(c, block, label, logdir, kprobe_block):
+def check_features(c, block, ctx):
+    """The precise tier attached, with trampolines where they can be; kept
+    beside the log (LABEL.features)."""
     test = "features: precise probes attached"
     if not c.check(test, block is not None, "no output"):
         return
     out = text(block, "out")
-    with open(os.path.join(logdir, f"{label}.features"), "w") as f:
+    with open(ctx["features_txt"], "w") as f:
         f.write(out + "\n")
     table = features_table(block)
     for probe in PRECISE_PROBES:
@@ -311,17 +332,21 @@ def check_features(c, block, label, logdir, kprobe_block):
     for probe in UNNEEDED_PROBES:
         c.equal("features: redundant hooks left off", probe,
                 table.get(probe, ("", ""))[1], "off")
+
+
+def check_kprobes_everywhere(c, block, ctx):
+    """`features --kprobes`: every precise hook a kprobe."""
     test = "features --kprobes: kprobes everywhere"
-    if not c.check(test, kprobe_block is not None, "no output"):
+    if not c.check(test, block is not None, "no output"):
         return
-    table = features_table(kprobe_block)
+    table = features_table(block)
     for probe in PRECISE_PROBES:
         c.equal(test, probe, table.get(probe), ("kprobe", "active"))
     for probe in UNNEEDED_PROBES:
         c.equal(test, probe, table.get(probe, ("", ""))[1], "off")
 
 
-def check_verify(c, block):
+def check_verify(c, block, ctx):
     if not c.check("verifier: every program loads", block, "no output"):
         return
     flavours = []
@@ -338,6 +363,39 @@ def check_verify(c, block):
             "flavours", len(flavours), 1)
 
 
+# the checks field of a tool scenario
+TOOL_CHECKS = {"features": check_features,
+               "kprobes_everywhere": check_kprobes_everywhere,
+               "verifier": check_verify}
+
+
+def check_tool_kind(c, sc, block, ctx):
+    """Kind tool: a command of memlockacct itself, its checks field."""
+    for check in sc.checks:
+        TOOL_CHECKS[check](c, block, ctx)
+
+
+# one function a kind of tests/scenarios.list: (c, scenario, block, ctx)
+KINDS = {
+    "tool": check_tool_kind,
+    "run": check_run_kind,
+    "hold": lambda c, sc, block, ctx: check_hold(c, block, sc.name),
+    # the same state made under `report`: one event a VFIO map
+    "hold_live": lambda c, sc, block, ctx: check_hold(
+        c, block, sc.name, "report of a process that mapped while it ran"),
+    "report_limits": lambda c, sc, block, ctx:
+        check_report_limits(c, block, sc.name),
+    "qemu_like": lambda c, sc, block, ctx: check_qemu_like(c, block, sc.name),
+    "late": lambda c, sc, block, ctx: check_late(c, block, sc.name),
+}
+
+
+def known(sc):
+    """Whether this file has the scenario's kind and checks."""
+    checks = {"tool": TOOL_CHECKS, "run": RUN_CHECKS}.get(sc.kind, ())
+    return sc.kind in KINDS and all(k in checks for k in sc.checks)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--label", required=True)
@@ -347,53 +405,19 @@ def main():
 
     blocks, _ = parse_log(args.log)
     c = mla_check.Checks(f"vm {args.label} ")
-    check_features(c, blocks.get("features"), args.label,
-                   os.path.dirname(args.log), blocks.get("features_kprobes"))
-    check_verify(c, blocks.get("verify"))
-    failures_txt = os.path.join(os.path.dirname(args.log),
-                                f"{args.label}.failures.txt")
-    open(failures_txt, "w").close()
-    for name in (VFIO_SCENARIOS + KPROBE_SCENARIOS + BUCKET_SCENARIOS +
-                 ("workload",)):
-        run = load_run(c, name, blocks.get(name))
-        if not run:
+    logdir = os.path.dirname(args.log)
+    ctx = {"features_txt": os.path.join(logdir, f"{args.label}.features"),
+           "failures_txt": os.path.join(logdir,
+                                        f"{args.label}.failures.txt")}
+    open(ctx["failures_txt"], "w").close()
+    for sc in mla_scenarios.load("vm", args.label):
+        if not known(sc):
+            c.check(f"{sc.name}: scenarios.list", False,
+                    f"kind {sc.kind}, checks {sc.checks}: not known here")
             continue
-        steps, summary, events = run
-        cc = mla_check.Checks(f"vm {args.label} {name}: ")
-        mla_check.check_run(cc, steps, summary, events)
-        c.tests.update(cc.tests)
-        if name == "other_task":
-            check_other_task(c, steps, events)
-        if name.endswith("owner_change"):
-            # the child moved the charge: our mm's uncharge is its doing
-            check_other_task(c, steps, events, name,
-                             ("charge_moved_to_child",))
-        check_replay(c, name, blocks[name], summary)
-        if name.endswith("limits"):
-            check_headroom(c, steps, summary, name)
-            check_half_way(c, name, steps, events)
-        if (name.endswith("limits") or name == "refusals" or
-                name.endswith("owner_change")):
-            mla_check.check_failures(c, steps, summary, name)
-            check_explained_text(c, name, blocks[name], summary,
-                                 failures_txt)
-    check_hold(c, blocks.get("hold"))
-    check_hold(c, blocks.get("hold_many"), "hold_many")
-    # the same state made under `report`: one event a VFIO map
-    check_hold(c, blocks.get("hold_live"), "hold_live",
-               "report of a process that mapped while it ran")
-    check_report_limits(c, blocks.get("report_limits"))
-    check_late(c, blocks.get("late"))
-    check_qemu_like(c, blocks.get("qemu_like"))
+        KINDS[sc.kind](c, sc, blocks.get(sc.name), ctx)
 
-    passed = failed = 0
-    for ok, name, msg in c.results:
-        if ok:
-            passed += 1
-            print(f"ok {name}")
-        else:
-            failed += 1
-            print(f"FAIL {name}: {msg}")
+    passed, failed = c.print_results()
     print(f"# vm {args.label}: {passed} passed, {failed} failed "
           f"in {args.seconds} s (log {args.log})")
     return 1 if failed else 0

@@ -1,14 +1,18 @@
 #!/bin/sh
-# shellcheck shell=dash
+# shellcheck shell=dash source-path=SCRIPTDIR
+# The kinds' functions are called through a variable:
+# shellcheck disable=SC2317
 # The guest side of run-scenarios.sh, copied into the payload as run.sh.
 #
-# Runs every scenario under memlockacct and prints each file it produced as
+# Runs every vm scenario of scenarios.list (tests/scenarios.list) under
+# memlockacct and prints each file it produced as
 # "MLA|<scenario>|<kind>|<line>" on the console, where the host picks them
 # out from among the kernel's own messages. Kinds: rc, out (the scenario's
 # step lines), err, json (the tool's summary), ev (its events).
 T=/payload/memlockacct
-TOOL_ARGS= # extra options for `run`
 S=/payload
+# shellcheck source=../lib/wait.sh
+. "$S/wait.sh"
 
 # Kernel messages (vfio's RLIMIT_MEMLOCK warnings among them) would land in
 # the middle of our lines: keep them off the console.
@@ -18,37 +22,41 @@ dump() { # NAME KIND FILE
 	[ -f "$3" ] && sed "s/^/MLA|$1|$2|/" "$3"
 }
 
-# wait_file PATH TENTHS: until PATH exists, at most TENTHS tenths of a second.
-wait_file() {
-	local i=0
-	while [ ! -e "$1" ] && [ $i -lt "$2" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-
 # report_start NAME: `report --json` in the background, ready to trace
-# (its pid in $tool); report_stop NAME: stop it, print its exit status.
+# (its pid in $reporter); report_stop NAME: stop it, print its exit status.
 report_start() {
 	rm -f "/tmp/$1.tool"
 	"$T" report --json -o "/tmp/$1.json" --ready-file "/tmp/$1.tool" \
 		2>"/tmp/$1.err" &
-	tool=$!
-	wait_file "/tmp/$1.tool" 600
+	reporter=$!
+	mla_wait_file "/tmp/$1.tool" 600
 }
 report_stop() {
-	kill -INT "$tool"
-	wait "$tool"
+	kill -INT "$reporter"
+	wait "$reporter"
 	echo "MLA|$1|rc|$?"
 }
 
-# run NAME COMMAND...: the command runs under `memlockacct run`, which
-# also records it; the recording is read back as JSON (rjson, to compare)
-# and as the text an operator reads (txt).
-run() {
+# One function per kind of scenarios.list, called by the loop at the end.
+
+# tool NAME ARGS...: output of a command of the tool itself.
+tool() {
 	local name=$1 rc
 	shift
-	"$T" run $TOOL_ARGS --json -o "/tmp/$name.json" --events "/tmp/$name.ev" \
+	"$T" "$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
+	rc=$?
+	echo "MLA|$name|rc|$rc"
+	for k in out err; do dump "$name" "$k" "/tmp/$name.$k"; done
+}
+
+# run NAME OPTIONS COMMAND...: the command runs under `memlockacct run
+# OPTIONS`, which also records it; the recording is read back as JSON
+# (rjson, to compare) and as the text an operator reads (txt).
+run() {
+	local name=$1 opts=$2 rc
+	shift 2
+	# shellcheck disable=SC2086 # options, one word each
+	"$T" run $opts --json -o "/tmp/$name.json" --events "/tmp/$name.ev" \
 		--record "/tmp/$name.mla" -- "$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
 	rc=$?
 	echo "MLA|$name|rc|$rc"
@@ -58,44 +66,14 @@ run() {
 	for k in out err json ev rjson txt; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
-# plain NAME COMMAND...: output of a command of the tool itself.
-plain() {
-	local name=$1 rc
-	shift
-	"$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
-	rc=$?
-	echo "MLA|$name|rc|$rc"
-	for k in out err; do dump "$name" "$k" "/tmp/$name.$k"; done
-}
-
-plain features "$T" features
-plain verify "$T" features --verify
-
-for sc in map_unmap mlocked double_map overlap_mlock overlap_vfio other_task \
-	owner_change limits; do
-	run "$sc" "$S/vfio" "$sc"
-done
-# Again with kprobes only, as kernels without trampolines or module BTF
-# run (the runs above use fentry/fexit where they attach).
-plain features_kprobes "$T" features --kprobes
-TOOL_ARGS=--kprobes
-for sc in mlocked limits owner_change; do
-	run "kprobes_$sc" "$S/vfio" "$sc"
-done
-TOOL_ARGS=
-for sc in shm io_uring io_uring_mlocked perf refusals; do
-	run "$sc" "$S/buckets" "$sc"
-done
-run workload "$S/workload"
-
-# hold NAME SCENARIO: the tool started after a process already holds its
-# VFIO mappings and mlocked memory; its first report must be right.
+# hold NAME PROGRAM SCENARIO: the tool started after a process already
+# holds its VFIO mappings and mlocked memory; its first report must be right.
 hold() {
 	local name=$1 holder t0 t1
 	rm -f "/tmp/$name.ready"
-	"$S/vfio" "$2" "/tmp/$name.ready" >"/tmp/$name.out" 2>"/tmp/$name.err" &
+	"$2" "$3" "/tmp/$name.ready" >"/tmp/$name.out" 2>"/tmp/$name.err" &
 	holder=$!
-	wait_file "/tmp/$name.ready" 1800
+	mla_wait_file "/tmp/$name.ready" 1800
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	"$T" report --json -d 1 -p "$holder" -o "/tmp/$name.json" >/dev/null \
 		2>>"/tmp/$name.err"
@@ -107,83 +85,103 @@ hold() {
 	for k in out err json; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
-hold hold hold
-hold hold_many hold_many
-
-# hold_live: the same state made while `report` runs, which sums each VFIO
-# map's charges into one event (aggregate mode): its report must be right.
+# hold_live NAME PROGRAM SCENARIO: the same state made while `report`
+# runs, which sums each VFIO map's charges into one event (aggregate
+# mode): its report must be right.
 hold_live() {
-	local holder
-	rm -f /tmp/hold_live.ready
-	report_start hold_live
-	"$S/vfio" hold /tmp/hold_live.ready >/tmp/hold_live.out \
-		2>>/tmp/hold_live.err &
+	local name=$1 holder
+	rm -f "/tmp/$name.ready"
+	report_start "$name"
+	"$2" "$3" "/tmp/$name.ready" >"/tmp/$name.out" 2>>"/tmp/$name.err" &
 	holder=$!
-	wait_file /tmp/hold_live.ready 1800
-	report_stop hold_live
+	mla_wait_file "/tmp/$name.ready" 1800
+	report_stop "$name"
 	kill "$holder"
 	wait "$holder"
-	for k in out err json; do dump hold_live "$k" "/tmp/hold_live.$k"; done
+	for k in out err json; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
-hold_live
 
-# report_limits: the limits scenario under `report`, which sums a VFIO map's
-# charges into one event: its refusals must be told as under `run`; and
-# refused_maps, maps over which report snapshots its maps.
+# report_limits NAME PROGRAM SCENARIO...: the limits scenario under
+# `report`, which sums a VFIO map's charges into one event: its refusals
+# must be told as under `run`; and refused_maps, maps over which report
+# snapshots its maps.
 report_limits() {
-	report_start report_limits
-	"$S/vfio" limits >/tmp/report_limits.out 2>>/tmp/report_limits.err
-	"$S/vfio" refused_maps >>/tmp/report_limits.out \
-		2>>/tmp/report_limits.err
-	report_stop report_limits
-	for k in out err json; do
-		dump report_limits "$k" "/tmp/report_limits.$k"
+	local name=$1 prog=$2 sc
+	shift 2
+	report_start "$name"
+	: >"/tmp/$name.out"
+	for sc in "$@"; do
+		"$prog" "$sc" >>"/tmp/$name.out" 2>>"/tmp/$name.err"
 	done
+	report_stop "$name"
+	for k in out err json; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
-report_limits
 
-# qemu_like: a process with QEMU's name and command line is VM vm1.
+# qemu_like NAME PROGRAM SCENARIO: a process with QEMU's name and command
+# line is VM vm1.
 qemu_like() {
-	local holder
-	ln -sf "$S/vfio" /tmp/qemu-system-x86_64
-	/tmp/qemu-system-x86_64 hold_vm /tmp/qemu.ready -name \
+	local name=$1 holder
+	ln -sf "$2" /tmp/qemu-system-x86_64
+	/tmp/qemu-system-x86_64 "$3" "/tmp/$name.ready" -name \
 		guest=vm1,debug-threads=on -m 512 -device \
-		"vfio-pci,host=$MLA_EDU_BDF" >/tmp/qemu_like.out 2>/tmp/qemu_like.err &
+		"vfio-pci,host=$MLA_EDU_BDF" >"/tmp/$name.out" 2>"/tmp/$name.err" &
 	holder=$!
-	wait_file /tmp/qemu.ready 600
-	"$T" report --vm --json -d 1 -p "$holder" -o /tmp/qemu_like.json \
-		--prometheus /tmp/qemu_like.prom 2>>/tmp/qemu_like.err
-	echo "MLA|qemu_like|rc|$?"
-	"$T" report --vm -d 1 -p "$holder" -o /tmp/qemu_like.txt \
-		2>>/tmp/qemu_like.err
+	mla_wait_file "/tmp/$name.ready" 600
+	"$T" report --vm --json -d 1 -p "$holder" -o "/tmp/$name.json" \
+		--prometheus "/tmp/$name.prom" 2>>"/tmp/$name.err"
+	echo "MLA|$name|rc|$?"
+	"$T" report --vm -d 1 -p "$holder" -o "/tmp/$name.txt" \
+		2>>"/tmp/$name.err"
 	kill "$holder"
 	wait "$holder"
-	for k in out err json txt prom; do
-		dump qemu_like "$k" "/tmp/qemu_like.$k"
-	done
+	for k in out err json txt prom; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
-qemu_like
 
-# late: vfio_iommu_type1 loaded after the tool started; its probes must
-# attach without a restart.
+# late NAME PROGRAM SCENARIO: vfio_iommu_type1 loaded after the tool
+# started; its probes must attach without a restart.
 late() {
-	local tracer m
-	rmmod vfio_pci vfio_pci_core vfio_iommu_type1 2>/tmp/late.err
-	"$T" trace --json --ready-file /tmp/late.ready >/tmp/late.ev \
-		2>>/tmp/late.err &
+	local name=$1 tracer m
+	rmmod vfio_pci vfio_pci_core vfio_iommu_type1 2>"/tmp/$name.err"
+	"$T" trace --json --ready-file "/tmp/$name.ready" >"/tmp/$name.ev" \
+		2>>"/tmp/$name.err" &
 	tracer=$!
-	wait_file /tmp/late.ready 600
+	mla_wait_file "/tmp/$name.ready" 600
 	for m in $(grep -E 'vfio_iommu_type1|vfio.pci' /lib/modules/modules.order); do
-		insmod "/lib/modules/$m" 2>>/tmp/late.err
+		insmod "/lib/modules/$m" 2>>"/tmp/$name.err"
 	done
-	echo "1234 11e8" >/sys/bus/pci/drivers/vfio-pci/new_id 2>>/tmp/late.err
+	echo "1234 11e8" >/sys/bus/pci/drivers/vfio-pci/new_id 2>>"/tmp/$name.err"
 	sleep 3 # the tool looks for new modules every second
-	"$S/vfio" map_unmap >/tmp/late.out 2>>/tmp/late.err
+	"$2" "$3" >"/tmp/$name.out" 2>>"/tmp/$name.err"
 	sleep 1
 	kill -INT "$tracer"
 	wait "$tracer"
-	echo "MLA|late|rc|$?"
-	for k in out err ev; do dump late "$k" "/tmp/late.$k"; done
+	echo "MLA|$name|rc|$?"
+	for k in out err ev; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
-late
+
+# Whether a scenario's where field names this guest's kernel.
+here() {
+	case ",$1," in
+	*,vm,* | *",vm/${mla_label:-},"*) return 0 ;;
+	esac
+	return 1
+}
+
+# The manifest's commands are split into words, never globbed; the loop
+# reads it on fd 3, which the scenarios do not get. Its checks field is
+# the host's.
+set -f
+# shellcheck disable=SC2086
+while read -r name where kind _ opts prog args <&3; do
+	case $name in '' | '#'*) continue ;; esac
+	here "$where" || continue
+	[ "$opts" = - ] && opts= || opts=$(echo "$opts" | tr , ' ')
+	case $kind in
+	tool) tool "$name" "$prog" $args ;;
+	run) run "$name" "$opts" "$S/$prog" $args ;;
+	hold | hold_live | report_limits | qemu_like | late)
+		"$kind" "$name" "$S/$prog" $args ;;
+	*) echo "guest-run.sh: $name: unknown kind '$kind'" >&2 ;;
+	esac 3<&-
+done 3<"$S/scenarios.list"
 exit 0

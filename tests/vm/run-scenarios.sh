@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The VM stage of the tests: for each kernel of kernels.list (or those in
 # MLA_VM_KERNELS), fetch Debian's kernel, build an initramfs whose payload
-# is the static memlockacct, the scenario programs and guest-run.sh, boot
-# it under QEMU and check the console log (check_vm.py). Prints one line
+# is the static memlockacct, the scenario programs, guest-run.sh and the
+# manifest it reads (tests/scenarios.list), boot it under QEMU and check
+# the console log (check_vm.py). Prints one line
 # per test ("ok vm LABEL ...", "FAIL vm LABEL ...") and, per kernel, a
 # "# vm LABEL: N passed, N failed in S s" line.
 #
@@ -14,20 +15,28 @@ set -uo pipefail
 
 TOP=$(cd "$MLA_VM_DIR/../.." && pwd)
 OUT=${OUTPUT:-$TOP/.output}
+SCENARIOS=$TOP/tests/scenarios.list
 LOGDIR=${MLA_VM_LOGDIR:-${TMPDIR:-/tmp}/memlockacct-vm-logs}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
+# The scenario programs the vm scenarios of the manifest run: the first
+# word of each command (a tool scenario's command is memlockacct's own).
+vm_programs() {
+	awk '!/^[ \t]*(#|$)/ && $3 != "tool" && $6 != "-" &&
+		("," $2 ",") ~ /,vm(\/[^,]*)?,/ { print $6 }' "$SCENARIOS" | sort -u
+}
+
 build_payload() {
 	local dir=$WORK/payload f
 	mkdir -p "$dir"
-	for f in "$OUT/static/memlockacct" "$OUT/tests/vfio" \
-		"$OUT/tests/buckets" "$OUT/tests/workload"; do
+	for f in "$OUT/static/memlockacct" $(vm_programs | sed "s|^|$OUT/tests/|"); do
 		[[ -x $f ]] || { echo "FAIL vm payload: $f is not built (make test-programs static)"; return 1; }
 		cp "$f" "$dir/"
 	done
 	cp "$MLA_VM_DIR/guest-run.sh" "$dir/run.sh"
 	chmod 755 "$dir/run.sh"
+	cp "$SCENARIOS" "$TOP/tests/lib/wait.sh" "$dir/"
 }
 
 # The reason a step failed: its last stderr line.
