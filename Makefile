@@ -6,7 +6,7 @@
 # ---- Debian packages -------------------------------------------------------
 
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	      libjson-c-dev make gcc libc6-dev
+	      libjson-c-dev libmicrohttpd-dev make gcc libc6-dev
 # the VM stage's own list is tests/vm/DEPS, the fresh-root stage's
 # tests/fresh-root/DEPS, the package build's debian/control
 TEST_DEPS := libcmocka-dev python3 bpftrace prometheus valgrind \
@@ -80,7 +80,7 @@ SKEL := $(OUTPUT)/memlockacct.skel.h
 
 # The frontend: every src/*.c except the BPF programs and main.c, which the
 # unit tests must not link.
-LIB_SRCS := $(filter-out src/main.c %.bpf.c,$(wildcard src/*.c))
+LIB_SRCS := $(filter-out src/main.c src/exporter_none.c %.bpf.c,$(wildcard src/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_OBJS := $(OUTPUT)/main.o $(LIB_OBJS)
 # Only the files that include the skeleton wait for it (grep: a file of
@@ -89,8 +89,8 @@ SKEL_USERS := $(patsubst src/%.c,%.o,$(shell grep -l 'memlockacct\.skel\.h' src/
 
 # Recursively expanded: pkg-config runs when a recipe needs the flags, once
 # the packages are there (see deps above), not when this file is read.
-DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf json-c)
-DEP_LIBS = $(shell $(PKG_CONFIG) --libs libbpf json-c) -lelf -lz
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd)
+DEP_LIBS = $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd) -lelf -lz -pthread
 
 # CFLAGS, CPPFLAGS and LDFLAGS are the builder's (dpkg-buildflags, say);
 # what the code needs is added whatever they are.
@@ -145,7 +145,7 @@ $(OUTPUT)/build-deps.ok: | $(OUTPUT)
 	$(Q)for t in $(BUILD_TOOLS); do \
 		command -v $${t%%:*} >/dev/null || { echo "memlockacct: '$${t%%:*}' not found: run 'make deps' (as root), or install the Debian package $${t##*:}" >&2; exit 1; }; \
 	done; \
-	$(PKG_CONFIG) --exists libbpf json-c || { echo "memlockacct: libbpf or json-c not found by pkg-config: run 'make deps' (as root), or install libbpf-dev libjson-c-dev libelf-dev zlib1g-dev" >&2; exit 1; }; \
+	$(PKG_CONFIG) --exists libbpf json-c libmicrohttpd || { echo "memlockacct: libbpf, json-c or libmicrohttpd not found by pkg-config: run 'make deps' (as root), or install libbpf-dev libjson-c-dev libmicrohttpd-dev libelf-dev zlib1g-dev" >&2; exit 1; }; \
 	touch $@
 
 # ---- BPF -------------------------------------------------------------------
@@ -180,8 +180,11 @@ $(BIN): $(APP_OBJS)
 
 # For the test VMs: no shared libraries in the guest. pkg-config knows what
 # the static libraries need in turn (trixie's libelf.a needs libzstd).
+# Debian's libmicrohttpd needs GnuTLS and p11-kit, which have no static
+# library: this binary has exporter_none.c in place of the HTTP exporter.
 STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf json-c)
-STATIC_OBJS := $(patsubst src/%.c,$(OUTPUT)/static/%.o,$(LIB_SRCS) src/main.c)
+STATIC_OBJS := $(patsubst src/%.c,$(OUTPUT)/static/%.o,\
+	$(filter-out src/exporter.c,$(LIB_SRCS)) src/exporter_none.c src/main.c)
 static: $(OUTPUT)/static/memlockacct
 $(OUTPUT)/static/%.o: src/%.c $(OUTPUT)/static/%.d | $(OUTPUT)/static $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
@@ -203,19 +206,22 @@ include bench/bench.mk
 
 # ---- install ---------------------------------------------------------------
 
-# The unit runs the installed binary: its path is filled in here.
+# The units run the installed binary: its path is filled in here.
+UNITS := memlockacct.service memlockacct-exporter.service
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/memlockacct
 	install -D -m 0644 man/memlockacct.8 $(DESTDIR)$(MANDIR)/man8/memlockacct.8
 	install -d $(DESTDIR)$(UNITDIR)
-	sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/memlockacct.service.in \
-		> $(DESTDIR)$(UNITDIR)/memlockacct.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/memlockacct.service
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/$$u.in \
+			> $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/memlockacct \
 		$(DESTDIR)$(MANDIR)/man8/memlockacct.8 \
-		$(DESTDIR)$(UNITDIR)/memlockacct.service
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 
 # The Debian package (debian/), in the parent directory, as
 # dpkg-buildpackage puts it; then lintian on it.

@@ -129,7 +129,8 @@ static const struct argp_option common_opts[] = {
 	{ "pages", OPT_PAGES, NULL, 0, "Print sizes in pages", 0 },
 	{ "prometheus", OPT_PROM, "FILE", 0,
 	  "Also keep FILE in Prometheus text format (node_exporter textfile "
-	  "collector), rewritten every interval (top, report; default 1 s)",
+	  "collector), rewritten every interval (top, report: 1 s; exporter: "
+	  "its -i)",
 	  0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0,
 	  "Track up to N processes holding memory at once, and, for run, up "

@@ -26,6 +26,7 @@ enum {
 	OPT_VM,
 	OPT_RECORD,
 	OPT_PROM,
+	OPT_LISTEN,
 };
 
 struct cli {

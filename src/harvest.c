@@ -140,13 +140,14 @@ static void learn_cgroup(struct mla_proc *p)
  * renders: it may have been moved since (systemd and libvirt move a
  * process into its scope after it started). Otherwise once, at first sight.
  */
-static void learn_cgroups(struct session *s)
+static void learn_cgroups(struct session *s, bool again)
 {
 	struct mla_proc **pv;
 	size_t n = model_procs(s->model, &pv);
 
 	for (size_t i = 0; i < n; i++)
-		learn_cgroup(pv[i]);
+		if (again || !pv[i]->cgroup_checked)
+			learn_cgroup(pv[i]);
 	free(pv);
 }
 
@@ -271,7 +272,7 @@ void harvest(struct session *s, bool final)
 	if (s->o->probes.follow_tree)
 		harvest_tree(s, final);
 	if (s->o->filter.cgroup)
-		learn_cgroups(s);
+		learn_cgroups(s, true);
 }
 
 /*
@@ -297,8 +298,8 @@ static void refresh_ranges(struct session *s)
 void refresh_for_view(struct session *s)
 {
 	refresh_ranges(s);
-	if (s->o->filter.cgroup)
-		learn_cgroups(s);
+	/* and those known only from events (a refusal) get their label */
+	learn_cgroups(s, s->o->filter.cgroup != NULL);
 }
 
 /* Compare each live process with the kernel's own VmLck and VmPin. */

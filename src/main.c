@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "exporter.h"
 #include "probes.h"
 #include "session.h"
 
@@ -36,6 +37,7 @@ static const char doc_main[] =
 	"  report    a summary after -d SECONDS or Ctrl-C\n"
 	"  run       run a command, trace it and its children, summarise\n"
 	"  record    save a trace to a file, for report -i elsewhere\n"
+	"  exporter  serve the figures to Prometheus over HTTP\n"
 	"  features  which probes this kernel supports, and why not\n"
 	"\nSee 'memlockacct COMMAND --help' and memlockacct(8).";
 
@@ -283,6 +285,50 @@ static const struct argp record_argp = {
 	.children = filter_children,
 };
 
+/* ---- exporter ------------------------------------------------------------- */
+
+static const struct argp_option exporter_opts[] = {
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "Serve on ADDR:PORT (default " EXPORTER_DEFAULT_LISTEN "; [V6]:PORT, "
+	  ":PORT for every address)",
+	  0 },
+	{ "interval", 'i', "SECONDS", 0,
+	  "Refresh the figures every SECONDS (default 5)", 0 },
+	{},
+};
+
+static error_t parse_exporter(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case OPT_LISTEN:
+		cli.s.listen = arg;
+		break;
+	case 'i':
+		cli.s.interval_s = parse_seconds(arg, "interval", state);
+		break;
+	case ARGP_KEY_INIT:
+		cli.s.listen = EXPORTER_DEFAULT_LISTEN;
+		cli.s.interval_s = 5;
+		break;
+	case ARGP_KEY_ARG:
+		cli_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp exporter_argp = {
+	.options = exporter_opts,
+	.parser = parse_exporter,
+	.args_doc = "",
+	.doc = "Serve the figures top --prometheus writes, over HTTP for Prometheus to "
+	       "scrape: /metrics (the text format, or OpenMetrics when the scraper "
+	       "asks for it) and /healthz, until SIGINT or SIGTERM.",
+	.children = filter_children,
+};
+
 /* ---- features ------------------------------------------------------------- */
 
 static const struct argp_option features_opts[] = {
@@ -364,6 +410,7 @@ static const struct {
 	{ "report", &report_argp, MODE_REPORT },
 	{ "run", &run_argp, MODE_RUN },
 	{ "record", &record_argp, MODE_RECORD },
+	{ "exporter", &exporter_argp, MODE_EXPORTER },
 	{ "features", &features_argp, 0 },
 };
 
@@ -379,7 +426,8 @@ static error_t parse_main(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!cli.command)
 			cli_error(state, "a command is needed: trace, top, "
-					  "report, run, record or features");
+					 "report, run, record, exporter or "
+					 "features");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -445,7 +493,8 @@ int main(int argc, char **argv)
 		}
 		/* the always-on views need totals, not every change */
 		cli.s.probes.aggregate =
-			(cli.s.mode == MODE_TOP || cli.s.mode == MODE_REPORT) &&
+			(cli.s.mode == MODE_TOP || cli.s.mode == MODE_REPORT ||
+			 cli.s.mode == MODE_EXPORTER) &&
 			!cli.s.record_path && !cli.s.events_path;
 		if (input_given)
 			return session_replay(&cli.s);
@@ -457,8 +506,9 @@ int main(int argc, char **argv)
 		}
 		return session_run(&cli.s);
 	}
-	fprintf(stderr, "memlockacct: unknown command '%s' (trace, top, "
-			"report, run or features)\n",
+	fprintf(stderr,
+		"memlockacct: unknown command '%s' (trace, top, "
+		"report, run, record, exporter or features)\n",
 		cli.command);
 	return 2;
 }

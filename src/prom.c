@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The Prometheus text exposition format, for node_exporter's textfile
- * collector: per process and per VM figures, written to a temporary file
- * and renamed, so the collector never reads half a file.
+ * The Prometheus text exposition format (0.0.4) and OpenMetrics 1.0, for
+ * node_exporter's textfile collector (written to a temporary file and
+ * renamed, so the collector never reads half a file) and the exporter's
+ * /metrics: per process and per VM figures.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "escape.h"
@@ -20,28 +22,43 @@
 #include "vm.h"
 
 #define LABEL_LEN 600
+/* a cgroup path may be PATH_MAX long, and escaping can double it */
+#define CGROUP_LABEL_LEN 8200
 
+/* A process's labels, pid="...",comm="...",vm="...",cgroup="..." */
 struct labels {
-	char pid[16];
-	char comm[LABEL_LEN];
-	char vm[LABEL_LEN];
+	char all[3 * LABEL_LEN + CGROUP_LABEL_LEN];
 };
 
 static void proc_labels(const struct mla_proc *p, struct labels *l)
 {
-	char comm[MLA_COMM_LEN + 1];
+	char comm[MLA_COMM_LEN + 1], ecomm[LABEL_LEN], evm[LABEL_LEN];
+	char ecg[CGROUP_LABEL_LEN];
 
 	memcpy(comm, p->comm, MLA_COMM_LEN);
 	comm[MLA_COMM_LEN] = '\0';
-	snprintf(l->pid, sizeof(l->pid), "%u", p->tgid);
-	escape_prom_label(comm, l->comm, sizeof(l->comm));
-	escape_prom_label(p->vm ? p->vm->name : "", l->vm, sizeof(l->vm));
+	escape_prom_label(comm, ecomm, sizeof(ecomm));
+	escape_prom_label(p->vm ? p->vm->name : "", evm, sizeof(evm));
+	escape_prom_label(p->cgroup ? p->cgroup : "", ecg, sizeof(ecg));
+	snprintf(l->all, sizeof(l->all),
+		 "pid=\"%u\",comm=\"%s\",vm=\"%s\",cgroup=\"%s\"", p->tgid,
+		 ecomm, evm, ecg);
 }
 
-static void help(FILE *f, const char *name, const char *type,
+/*
+ * OpenMetrics names a counter's family without the _total its samples
+ * carry; the text format names both the same.
+ */
+static void help(FILE *f, bool om, const char *name, const char *type,
 		 const char *text)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+	int len = (int)strlen(name);
+
+	if (om && !strcmp(type, "counter") && len > 6 &&
+	    !strcmp(name + len - 6, "_total"))
+		len -= 6;
+	fprintf(f, "# HELP %.*s %s\n# TYPE %.*s %s\n", len, name, text, len,
+		name, type);
 }
 
 static bool shown(const struct mla_proc *p, const struct proc_filter *flt)
@@ -51,9 +68,8 @@ static bool shown(const struct mla_proc *p, const struct proc_filter *flt)
 		p->nfailures);
 }
 
-static void write_procs(FILE *f, struct mla_proc **pv, size_t n,
-			const struct proc_filter *flt,
-			const struct out_opts *o)
+static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
+			const struct proc_filter *flt, const struct out_opts *o)
 {
 	static const char *const kinds[] = { "mlock_and_vfio", "vfio_and_vfio",
 					     "locked_and_pinned" };
@@ -72,7 +88,7 @@ static void write_procs(FILE *f, struct mla_proc **pv, size_t n,
 	struct labels l;
 
 	for (size_t b = 0; b < 2; b++) {
-		help(f, by_source[b].name, "gauge", by_source[b].help);
+		help(f, om, by_source[b].name, "gauge", by_source[b].help);
 		for (size_t i = 0; i < n; i++) {
 			if (!shown(pv[i], flt))
 				continue;
@@ -81,26 +97,26 @@ static void write_procs(FILE *f, struct mla_proc **pv, size_t n,
 				int64_t v = proc_source(pv[i], by_source[b].counter, s);
 
 				if (v)
-					fprintf(f, "%s{pid=\"%s\",comm=\"%s\",vm=\"%s\","
-						"source=\"%s\"} %" PRId64 "\n",
-						by_source[b].name, l.pid, l.comm,
-						l.vm, source_name(s),
+					fprintf(f,
+						"%s{%s,source=\"%s\"} %" PRId64
+						"\n",
+						by_source[b].name, l.all,
+						source_name(s),
 						v * (int64_t)o->page_size);
 			}
 		}
 	}
-	help(f, "memlockacct_memlock_limit_bytes", "gauge",
+	help(f, om, "memlockacct_memlock_limit_bytes", "gauge",
 	     "The process's RLIMIT_MEMLOCK soft limit (absent when unlimited).");
 	for (size_t i = 0; i < n; i++) {
 		if (!shown(pv[i], flt) || !pv[i]->limit_known ||
 		    pv[i]->limit_soft == UINT64_MAX)
 			continue;
 		proc_labels(pv[i], &l);
-		fprintf(f, "memlockacct_memlock_limit_bytes{pid=\"%s\",comm=\"%s\","
-			"vm=\"%s\"} %" PRIu64 "\n",
-			l.pid, l.comm, l.vm, pv[i]->limit_soft);
+		fprintf(f, "memlockacct_memlock_limit_bytes{%s} %" PRIu64 "\n",
+			l.all, pv[i]->limit_soft);
 	}
-	help(f, "memlockacct_double_counted_bytes", "gauge",
+	help(f, om, "memlockacct_double_counted_bytes", "gauge",
 	     "Bytes a counter holds more than once: mlocked and VFIO-mapped, "
 	     "mapped by several VFIO mappings, in locked_vm and pinned_vm.");
 	for (size_t i = 0; i < n; i++) {
@@ -115,19 +131,19 @@ static void write_procs(FILE *f, struct mla_proc **pv, size_t n,
 		v[1] = fig.vfio_vfio;
 		v[2] = fig.locked_pinned;
 		for (int k = 0; k < 3; k++)
-			fprintf(f, "memlockacct_double_counted_bytes{pid=\"%s\","
-				"comm=\"%s\",vm=\"%s\",kind=\"%s\"} %" PRIu64 "\n",
-				l.pid, l.comm, l.vm, kinds[k], v[k]);
+			fprintf(f,
+				"memlockacct_double_counted_bytes{%s,"
+				"kind=\"%s\"} %" PRIu64 "\n",
+				l.all, kinds[k], v[k]);
 	}
-	help(f, "memlockacct_refusals_total", "counter",
+	help(f, om, "memlockacct_refusals_total", "counter",
 	     "Charges refused to the process since the tool started.");
 	for (size_t i = 0; i < n; i++) {
 		if (!shown(pv[i], flt))
 			continue;
 		proc_labels(pv[i], &l);
-		fprintf(f, "memlockacct_refusals_total{pid=\"%s\",comm=\"%s\","
-			"vm=\"%s\"} %u\n",
-			l.pid, l.comm, l.vm, pv[i]->nfailures);
+		fprintf(f, "memlockacct_refusals_total{%s} %u\n", l.all,
+			pv[i]->nfailures);
 	}
 }
 
@@ -154,7 +170,7 @@ static bool vm_value(const struct vm_group *g, const struct vm_limits *l,
 	}
 }
 
-static void write_vms(FILE *f, struct mla_model *m,
+static void write_vms(FILE *f, bool om, struct mla_model *m,
 		      const struct proc_filter *flt, const struct out_opts *o)
 {
 	static const struct {
@@ -175,7 +191,7 @@ static void write_vms(FILE *f, struct mla_model *m,
 	struct vm_group *g = vm_groups(m, flt, o->page_size, &n);
 
 	for (int k = 0; k < (int)(sizeof(fields) / sizeof(fields[0])); k++) {
-		help(f, fields[k].metric, "gauge", fields[k].help);
+		help(f, om, fields[k].metric, "gauge", fields[k].help);
 		for (size_t i = 0; g && i < n; i++) {
 			char label[LABEL_LEN];
 			struct vm_limits l;
@@ -192,13 +208,31 @@ static void write_vms(FILE *f, struct mla_model *m,
 	free(g);
 }
 
+void prom_render(FILE *f, enum prom_format fmt, struct mla_model *m,
+		 const struct proc_filter *flt, const struct out_opts *o,
+		 const struct run_stats *rs)
+{
+	bool om = fmt == PROM_OPENMETRICS;
+	struct mla_proc **pv;
+	size_t n;
+
+	n = model_procs(m, &pv);
+	write_procs(f, om, pv, n, flt, o);
+	free(pv);
+	write_vms(f, om, m, flt, o);
+	help(f, om, "memlockacct_lost_events_total", "counter",
+	     "Events the ring buffer had no room for (totals stay exact).");
+	fprintf(f, "memlockacct_lost_events_total %" PRIu64 "\n",
+		rs->lost_events);
+	if (om)
+		fputs("# EOF\n", f);
+}
+
 int prom_write(const char *path, struct mla_model *m,
 	       const struct proc_filter *flt, const struct out_opts *o,
 	       const struct run_stats *rs)
 {
 	char tmp[4096];
-	struct mla_proc **pv;
-	size_t n;
 	FILE *f;
 	int err = 0;
 
@@ -206,14 +240,7 @@ int prom_write(const char *path, struct mla_model *m,
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	n = model_procs(m, &pv);
-	write_procs(f, pv, n, flt, o);
-	free(pv);
-	write_vms(f, m, flt, o);
-	help(f, "memlockacct_lost_events_total", "counter",
-	     "Events the ring buffer had no room for (totals stay exact).");
-	fprintf(f, "memlockacct_lost_events_total %" PRIu64 "\n",
-		rs->lost_events);
+	prom_render(f, PROM_TEXT, m, flt, o, rs);
 	if (ferror(f))
 		err = -EIO;
 	if (fclose(f) && !err)
@@ -223,4 +250,61 @@ int prom_write(const char *path, struct mla_model *m,
 	if (err)
 		unlink(tmp);
 	return err;
+}
+
+/* One media range's q (RFC 9110 12.4.2), 1 when it gives none. */
+static double media_q(const char *params, size_t len)
+{
+	const char *p = params, *end = params + len;
+
+	while (p < end) {
+		while (p < end && (*p == ';' || *p == ' ' || *p == '\t'))
+			p++;
+		if (end - p > 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
+			return strtod(p + 2, NULL);
+		while (p < end && *p != ';')
+			p++;
+	}
+	return 1;
+}
+
+enum prom_format prom_negotiate(const char *accept)
+{
+	double q_om = 0, q_text = 0;
+	const char *p = accept;
+
+	while (p && *p) {
+		size_t len = strcspn(p, ","), type_len;
+		double q;
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		type_len = strcspn(p, ";, \t");
+		if (type_len > len)
+			type_len = len;
+		q = media_q(p + type_len, len - type_len);
+		if (type_len == 28 &&
+		    !strncasecmp(p, "application/openmetrics-text", 28))
+			q_om = q > q_om ? q : q_om;
+		else if ((type_len == 10 &&
+			  !strncasecmp(p, "text/plain", 10)) ||
+			 (type_len == 6 && !strncasecmp(p, "text/*", 6)) ||
+			 (type_len == 3 && !strncmp(p, "*/*", 3)))
+			q_text = q > q_text ? q : q_text;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	/* a tie, or nothing we know, gets the text format */
+	return q_om > 0 && q_om > q_text ? PROM_OPENMETRICS : PROM_TEXT;
+}
+
+const char *prom_content_type(enum prom_format fmt)
+{
+	return fmt == PROM_OPENMETRICS ?
+		       "application/openmetrics-text; version=1.0.0; "
+		       "charset=utf-8" :
+		       "text/plain; version=0.0.4; charset=utf-8";
 }

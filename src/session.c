@@ -23,6 +23,7 @@
 #include "model.h"
 #include "output.h"
 #include "procfs.h"
+#include "exporter.h"
 #include "replay.h"
 #include "session_int.h"
 
@@ -226,6 +227,19 @@ static int open_outputs(struct session *s)
 			return 2;
 		}
 	}
+	if (s->o->mode == MODE_EXPORTER) {
+		char why[512];
+		/* healthy while the loop publishes: 3 intervals, at least 10 s */
+		double stale =
+			s->o->interval_s * 3 > 10 ? s->o->interval_s * 3 : 10;
+
+		s->exporter =
+			exporter_start(s->o->listen, stale, why, sizeof(why));
+		if (!s->exporter) {
+			fprintf(stderr, "memlockacct: %s\n", why);
+			return 2;
+		}
+	}
 	if (s->o->events_path) {
 		s->events = fopen(s->o->events_path, "we");
 		if (!s->events) {
@@ -243,6 +257,7 @@ static void close_outputs(struct session *s)
 		fclose(s->out);
 	if (s->events)
 		fclose(s->events);
+	exporter_stop(s->exporter);
 }
 
 static int add_to_tree(struct session *s, pid_t pid)

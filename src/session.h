@@ -11,8 +11,14 @@
 #include "output.h"
 #include "probes.h"
 
-enum session_mode { MODE_TRACE, MODE_TOP, MODE_REPORT, MODE_RUN,
-		   MODE_RECORD };
+enum session_mode {
+	MODE_TRACE,
+	MODE_TOP,
+	MODE_REPORT,
+	MODE_RUN,
+	MODE_RECORD,
+	MODE_EXPORTER
+};
 
 struct session_opts {
 	enum session_mode mode;
@@ -22,7 +28,7 @@ struct session_opts {
 	bool failures_only;	 /* trace --failures */
 	bool vm_view;		 /* report/run --vm: per virtual machine */
 	bool verbose;
-	double interval_s;	 /* top */
+	double interval_s;	 /* top, exporter */
 	int count;		 /* top: refreshes, 0 = forever */
 	bool no_clear;		 /* top -C */
 	const char *sort;	 /* top -s */
@@ -33,6 +39,7 @@ struct session_opts {
 	const char *ready_file;
 	const char *record_path; /* record -o */
 	const char *prom_path;	 /* --prometheus */
+	const char *listen;	 /* exporter --listen */
 	const char *input_path;	 /* report -i: a record file, no tracing */
 	char **cmd;		 /* run: the command */
 };

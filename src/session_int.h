@@ -27,6 +27,7 @@ struct session {
 	struct ring_buffer *rb;
 	FILE *out;
 	FILE *events;
+	struct exporter *exporter; /* the exporter command's HTTP server */
 	pid_t child;
 	int child_status;
 	bool child_done;

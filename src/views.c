@@ -2,15 +2,19 @@
 /*
  * What each command shows (view_ops), out of the event loop: trace prints
  * events as they come, top a table every interval, report and run a summary
- * at the end, record only its file. The Prometheus textfile is anyone's.
+ * at the end, record only its file, exporter publishes the metrics for its
+ * HTTP server every interval. The Prometheus textfile is anyone's.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/types.h>
 #include "memlockacct.h"
 #include "memlockacct.skel.h"
+#include "exporter.h"
 #include "model.h"
 #include "output.h"
 #include "prom.h"
@@ -150,6 +154,51 @@ static void record_end(struct session *s)
 			s->o->record_path);
 }
 
+/* ---- exporter ------------------------------------------------------------- */
+
+/* @fmt rendered into a malloc'd buffer; NULL when out of memory. */
+static char *render(struct session *s, enum prom_format fmt,
+		    const struct run_stats *rs, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	prom_render(f, fmt, s->model, &s->o->filter, &s->o->out, rs);
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static bool exporter_refresh(struct session *s)
+{
+	struct run_stats rs;
+	size_t tl = 0, ol = 0;
+	char *text, *om;
+
+	refresh_for_view(s);
+	stats_of(s, &rs);
+	text = render(s, PROM_TEXT, &rs, &tl);
+	om = render(s, PROM_OPENMETRICS, &rs, &ol);
+	exporter_publish(s->exporter, text, tl, om, ol);
+	return false;
+}
+
+static void exporter_begin(struct session *s)
+{
+	exporter_refresh(s);
+	fprintf(stderr,
+		"memlockacct: serving /metrics and /healthz on %s (%s tier), "
+		"refreshed every %g s\n",
+		s->o->listen, s->probes.precise ? "precise" : "portable",
+		s->o->interval_s);
+}
+
 static const struct view_ops views[] = {
 	[MODE_TRACE] = { .start = trace_start,
 			 .event = trace_one,
@@ -162,6 +211,10 @@ static const struct view_ops views[] = {
 	[MODE_REPORT] = { .end = summary, .reconcile = true },
 	[MODE_RUN] = { .end = summary },
 	[MODE_RECORD] = { .end = record_end, .reconcile = true },
+	[MODE_EXPORTER] = { .start = exporter_begin,
+			    .refresh = exporter_refresh,
+			    .reconcile = true,
+			    .forget_exited = true },
 };
 
 const struct view_ops *view_of(enum session_mode mode)

@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUTPUT:-$top/.output}
 tool=$top/memlockacct
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit verify live cli sanitize valgrind fuzz-short vm fresh-root)
+[ ${#stages[@]} -gt 0 ] || stages=(unit verify live cli exporter sanitize valgrind fuzz-short vm fresh-root)
 log=$(mktemp)
 trap 'rm -f "$log" "$log.build"' EXIT
 
@@ -89,6 +89,12 @@ stage_cli() {
 	[ -x "$top/tests/cli/test_cli.sh" ] ||
 		{ echo "FAIL cli: tests/cli/test_cli.sh is missing"; return; }
 	"$top/tests/cli/test_cli.sh" "$tool" "$out/tests"
+}
+
+# The exporter scraped by a real Prometheus server (tests/exporter/).
+stage_exporter() {
+	python3 "$top/tests/exporter/test_exporter.py" --tool "$tool" \
+		--bin "$out/tests"
 }
 
 stage_vm() {

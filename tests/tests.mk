@@ -31,10 +31,10 @@ test-programs: $(BIN) $(UNIT_TESTS) $(SCENARIOS)
 check: test-programs static
 	tests/run-all.sh
 
-unit verify live cli vm fuzz-short sanitize valgrind fresh-root: test-programs static
+unit verify live cli exporter vm fuzz-short sanitize valgrind fresh-root: test-programs static
 	tests/run-all.sh $@
 
-.PHONY: unit verify live cli vm fuzz-short sanitize valgrind fresh-root
+.PHONY: unit verify live cli exporter vm fuzz-short sanitize valgrind fresh-root
 
 .PHONY: test-programs verify cli
 

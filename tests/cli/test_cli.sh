@@ -48,6 +48,17 @@ usage_error "run without a command" run
 usage_error "unknown command" frobnicate
 usage_error "no command" ""
 usage_error "BTF file missing" features --btf /no/such/btf
+usage_error "exporter: --listen not ADDR:PORT" exporter --listen 9877
+usage_error "exporter: --listen port 0" exporter --listen 127.0.0.1:0
+usage_error "exporter: interval 0" exporter -i 0
+usage_error "exporter: extra argument" exporter now
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(30)' >"$work/busy" &
+busy=$!
+mla_wait_file "$work/busy" 50 -s
+usage_error "exporter: port in use" exporter --listen "127.0.0.1:$(cat "$work/busy")"
+kill "$busy"
 
 # missing_feature NAME PATTERN COMMAND...: exit 1, the message matches.
 missing_feature() {
@@ -203,17 +214,20 @@ fi
 # give them to root's uid (the bounding set).
 top=$(cd "$(dirname "$0")/../.." && pwd)
 make -s -C "$top" install DESTDIR="$work/inst" PREFIX=/usr >/dev/null 2>&1
-unit=$work/inst/usr/lib/systemd/system/memlockacct.service
-if [[ -f $unit ]]; then
-	sed "s|^ExecStart=/usr/sbin/memlockacct |ExecStart=$(readlink -f "$tool") |" "$unit" >"$work/memlockacct.service"
-	if systemd-analyze verify --man=no "$work/memlockacct.service" >"$work/verify" 2>&1; then
-		ok "systemd unit: systemd-analyze verify"
-	else
-		fail "systemd unit: systemd-analyze verify" "$(head -c 400 "$work/verify")"
+units=$work/inst/usr/lib/systemd/system
+unit=$units/memlockacct.service
+for u in memlockacct.service memlockacct-exporter.service; do
+	if [[ ! -f $units/$u ]]; then
+		fail "systemd unit $u: systemd-analyze verify" "make install put no unit in $units"
+		continue
 	fi
-else
-	fail "systemd unit: systemd-analyze verify" "make install put no unit in $unit"
-fi
+	sed "s|^ExecStart=/usr/sbin/memlockacct |ExecStart=$(readlink -f "$tool") |" "$units/$u" >"$work/$u"
+	if systemd-analyze verify --man=no "$work/$u" >"$work/verify" 2>&1; then
+		ok "systemd unit $u: systemd-analyze verify"
+	else
+		fail "systemd unit $u: systemd-analyze verify" "$(head -c 400 "$work/verify")"
+	fi
+done
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" 2>/dev/null | tr '[:upper:]' '[:lower:]' | sed 's/cap_/+/g; s/ /,/g')
 setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/namer" unitcaps 30 &
 held=$!
@@ -227,7 +241,7 @@ want=$(awk '/^VmLck:/ { print $2 * 1024 }' "/proc/$held/status")
 if [[ -z $caps ]]; then
 	fail "systemd unit: its capabilities are enough" "no CapabilityBoundingSet= in $unit"
 elif with_caps "$caps" &&
-	got=$(sed -n "s/^memlockacct_locked_bytes{pid=\"$held\",comm=\"unitcaps\",vm=\"\",source=\"mlock\"} //p" "$work/unit.prom") &&
+	got=$(sed -n "s/^memlockacct_locked_bytes{pid=\"$held\",comm=\"unitcaps\",vm=\"\",cgroup=\"[^\"]*\",source=\"mlock\"} //p" "$work/unit.prom") &&
 	[[ $want == 65536 && $got == "$want" ]]; then
 	ok "systemd unit: its capabilities ($caps) are enough: another user's $got bytes mlocked, as /proc says"
 else
@@ -240,5 +254,36 @@ elif grep -q "Operation not permitted" "$work/caps.err"; then
 else
 	fail "systemd unit: CAP_SYS_ADMIN is needed" "$(head -c 300 "$work/caps.err")"
 fi
+# the exporter unit's capabilities, on a free loopback port
+xunit=$units/memlockacct-exporter.service
+xcaps=$(sed -n 's/^CapabilityBoundingSet=//p' "$xunit" 2>/dev/null | tr '[:upper:]' '[:lower:]' | sed 's/cap_/+/g; s/ /,/g')
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+setpriv --bounding-set="-all,${xcaps:-+bpf}" --inh-caps=-all \
+	"$tool" exporter -i 0.5 --listen "127.0.0.1:$port" >/dev/null 2>"$work/xcaps.err" &
+xpid=$!
+scrape() {
+	python3 - "$port" "$held" <<'PY'
+import re, sys, time, urllib.request
+end = time.monotonic() + 10
+while time.monotonic() < end:
+    try:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=2).read().decode()
+        m = re.search(r'^memlockacct_locked_bytes\{pid="%s",comm="unitcaps",.*source="mlock"\} (\d+)$' % sys.argv[2], body, re.M)
+        if m:
+            print(m.group(1))
+            break
+    except OSError:
+        pass
+    time.sleep(0.2)
+PY
+}
+got=$(scrape)
+if [[ -n $xcaps && $want == 65536 && $got == "$want" ]]; then
+	ok "systemd unit memlockacct-exporter.service: its capabilities ($xcaps) are enough: /metrics says another user's $got bytes mlocked, as /proc says"
+else
+	fail "systemd unit memlockacct-exporter.service: its capabilities are enough" "with '$xcaps': /proc $want bytes, /metrics '${got:-}': $(head -c 300 "$work/xcaps.err")"
+fi
+kill "$xpid" 2>/dev/null
+wait "$xpid" 2>/dev/null
 kill "$held" 2>/dev/null
 wait "$held" 2>/dev/null

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exporter's HTTP side, on libmicrohttpd: its thread answers scrapes
+ * from the last metrics the event loop published, so a scrape costs the
+ * loop nothing and waits only for a copy under the lock.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "exporter.h"
+#include "prom.h"
+
+struct exporter {
+	struct MHD_Daemon *daemon;
+	int fd;
+	pthread_mutex_t lock; /* the buffers, published_ns and scrapes */
+	char *text, *om;
+	size_t text_len, om_len;
+	uint64_t published_ns; /* CLOCK_MONOTONIC; 0: nothing yet */
+	uint64_t stale_ns;
+	uint64_t scrapes;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int listen_split(const char *addr, char *host, size_t host_len, char *port,
+		 size_t port_len)
+{
+	const char *colon, *h = addr;
+	size_t hl;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		h = addr + 1;
+		hl = close - h;
+		colon = close + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon || memchr(addr, ':', colon - addr))
+			return -EINVAL; /* a bare IPv6 address needs [] */
+		hl = colon - addr;
+	}
+	if (hl >= host_len || strlen(colon + 1) >= port_len || !colon[1] ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(port, port_len, "%s", colon + 1);
+	return atoi(port) > 0 && atoi(port) < 65536 ? 0 : -EINVAL;
+}
+
+/* A bound, listening socket for @addr, or -1 with why. */
+static int open_listener(const char *addr, char *why, size_t why_len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	char host[256], port[8];
+	int fd, one = 1, zero = 0, err;
+
+	if (listen_split(addr, host, sizeof(host), port, sizeof(port))) {
+		snprintf(why, why_len,
+			 "--listen: '%s' is not HOST:PORT, "
+			 "[IPV6]:PORT or :PORT (port 1-65535)",
+			 addr);
+		return -1;
+	}
+	if (!host[0])
+		hints.ai_family = AF_INET6; /* every address, v4 mapped too */
+	err = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+	if (err) {
+		snprintf(why, why_len, "--listen %s: %s", addr,
+			 gai_strerror(err));
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!host[0])
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+				   sizeof(zero));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 64)) {
+			err = errno;
+			close(fd);
+			fd = -1;
+			errno = err;
+		}
+	}
+	if (fd < 0)
+		snprintf(why, why_len, "cannot listen on %s: %s", addr,
+			 strerror(errno));
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
+			     const char *type, void *body, size_t len,
+			     enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, body, mode);
+	if (!r) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (type != NULL && !strncmp(type, "text/plain; version", 19))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result text_reply(struct MHD_Connection *c, unsigned int status,
+				  const char *msg)
+{
+	return reply(c, status, "text/plain; charset=utf-8", (void *)msg,
+		     strlen(msg), MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result metrics(struct exporter *ex, struct MHD_Connection *c)
+{
+	const char *accept = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	enum prom_format fmt = prom_negotiate(accept);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *copy = NULL;
+	size_t len = 0;
+
+	pthread_mutex_lock(&ex->lock);
+	if (ex->published_ns && (fmt == PROM_OPENMETRICS ? ex->om : ex->text)) {
+		const char *src = fmt == PROM_OPENMETRICS ? ex->om : ex->text;
+
+		len = fmt == PROM_OPENMETRICS ? ex->om_len : ex->text_len;
+		copy = malloc(len ? len : 1);
+		if (copy)
+			memcpy(copy, src, len);
+		ex->scrapes++;
+	}
+	pthread_mutex_unlock(&ex->lock);
+	if (!copy)
+		return text_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "starting: no figures yet\n");
+	r = MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(copy);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				prom_content_type(fmt));
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* The event loop is alive: it published within the last stale_ns. */
+static enum MHD_Result healthz(struct exporter *ex, struct MHD_Connection *c)
+{
+	uint64_t last, age;
+	char *msg;
+	int n;
+
+	pthread_mutex_lock(&ex->lock);
+	last = ex->published_ns;
+	pthread_mutex_unlock(&ex->lock);
+	if (!last)
+		return text_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "starting\n");
+	age = now_ns() - last;
+	if (age <= ex->stale_ns)
+		return text_reply(c, MHD_HTTP_OK, "ok\n");
+	n = asprintf(&msg, "stalled: no refresh for %.1f s\n", age / 1e9);
+	if (n < 0)
+		return MHD_NO;
+	return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		     "text/plain; charset=utf-8", msg, n,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+			      const char *url, const char *method,
+			      const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_cls)
+{
+	struct exporter *ex = cls;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return text_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "only GET and HEAD\n");
+	if (!strcmp(url, "/metrics"))
+		return metrics(ex, c);
+	if (!strcmp(url, "/healthz"))
+		return healthz(ex, c);
+	if (!strcmp(url, "/"))
+		return text_reply(c, MHD_HTTP_OK,
+				  "memlockacct exporter: /metrics, /healthz\n");
+	return text_reply(c, MHD_HTTP_NOT_FOUND,
+			  "not found: /metrics or /healthz\n");
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	fputs("memlockacct: http: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+struct exporter *exporter_start(const char *addr, double stale_s, char *why,
+				size_t why_len)
+{
+	struct exporter *ex = calloc(1, sizeof(*ex));
+	sigset_t block, old;
+
+	if (!ex) {
+		snprintf(why, why_len, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&ex->lock, NULL);
+	ex->stale_ns = stale_s * 1e9;
+	ex->fd = open_listener(addr, why, why_len);
+	if (ex->fd < 0) {
+		free(ex);
+		return NULL;
+	}
+	/* the signals are the event loop's: the server's thread blocks them */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	ex->daemon = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		handle, ex, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, ex->fd, MHD_OPTION_CONNECTION_LIMIT,
+		64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
+		MHD_OPTION_CONNECTION_TIMEOUT, 15u, MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ex->daemon) {
+		snprintf(why, why_len, "cannot start the HTTP server on %s",
+			 addr);
+		close(ex->fd);
+		free(ex);
+		return NULL;
+	}
+	return ex;
+}
+
+void exporter_publish(struct exporter *ex, char *text, size_t text_len,
+		      char *om, size_t om_len)
+{
+	char *old_text, *old_om;
+
+	pthread_mutex_lock(&ex->lock);
+	old_text = ex->text;
+	old_om = ex->om;
+	ex->text = text;
+	ex->text_len = text_len;
+	ex->om = om;
+	ex->om_len = om_len;
+	ex->published_ns = now_ns();
+	pthread_mutex_unlock(&ex->lock);
+	free(old_text);
+	free(old_om);
+}
+
+uint64_t exporter_scrapes(struct exporter *ex)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&ex->lock);
+	n = ex->scrapes;
+	pthread_mutex_unlock(&ex->lock);
+	return n;
+}
+
+void exporter_stop(struct exporter *ex)
+{
+	if (!ex)
+		return;
+	MHD_stop_daemon(ex->daemon); /* it closes the listening socket */
+	pthread_mutex_destroy(&ex->lock);
+	free(ex->text);
+	free(ex->om);
+	free(ex);
+}

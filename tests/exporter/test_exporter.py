@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The exporter against a real Prometheus server (Debian's prometheus).
+
+`memlockacct exporter` on loopback; Prometheus scrapes it every second.
+A process in a cgroup made for the test mlocks a known size, and
+Prometheus' HTTP API must return exactly what /proc/PID/status says, with
+the process's labels; then an unprivileged process is refused an mlock
+and its refusals counter must reach 1. Every text-format scrape the test
+makes passes `promtool check metrics`; OpenMetrics is what Prometheus
+itself asks for, so its ingestion checks that format.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import mla_check  # noqa: E402
+import mla_scenarios  # noqa: E402
+
+# what Prometheus 2.x sends (scrape.go's acceptHeader)
+PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0,"
+               "application/openmetrics-text;version=0.0.1;q=0.75,"
+               "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+# what Prometheus answered, printed after the results
+NOTES = []
+HELD_BYTES = 768 * 1024  # workload --hold: 1 MiB locked, 512 KiB unlocked, 256 KiB again
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(url, method="GET", headers=None, timeout=5):
+    """(status, headers, body) of one request; status 0 when it failed."""
+    req = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode()
+    except (OSError, urllib.error.URLError) as e:
+        return 0, {}, str(e)
+
+
+def wait_for(what, timeout=30, step=0.2):
+    """what() until it returns something true, at most TIMEOUT s."""
+    end = time.monotonic() + timeout
+    while True:
+        got = what()
+        if got or time.monotonic() > end:
+            return got
+        time.sleep(step)
+
+
+def cgroup2_root():
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, path, fstype = line.split()[:3]
+            if fstype == "cgroup2":
+                return path
+    return None
+
+
+def vmlck_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmLck:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+class Prometheus:
+    """A real Prometheus server on loopback, scraping TARGET every 1 s."""
+
+    def __init__(self, workdir, target):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        cfg = os.path.join(workdir, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                    "scrape_configs:\n  - job_name: memlockacct\n"
+                    f"    static_configs:\n      - targets: ['{target}']\n")
+        self.log = open(os.path.join(workdir, "prometheus.log"), "w+")
+        self.proc = subprocess.Popen(
+            ["prometheus", f"--config.file={cfg}",
+             f"--storage.tsdb.path={os.path.join(workdir, 'tsdb')}",
+             f"--web.listen-address=127.0.0.1:{self.port}",
+             "--log.level=warn"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def ready(self):
+        return http(self.base + "/-/ready")[0] == 200
+
+    def query(self, q):
+        """The instant vector of Q: a list of (labels, value)."""
+        url = self.base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
+        status, _, body = http(url)
+        if status != 200:
+            return []
+        data = json.loads(body)["data"]["result"]
+        return [(r["metric"], r["value"][1]) for r in data]
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self):
+        self.log.seek(0)
+        return self.log.read()[-400:]
+
+
+def promtool_ok(text):
+    r = subprocess.run(["promtool", "check", "metrics"], input=text,
+                       capture_output=True, text=True)
+    return r.returncode == 0, (r.stdout + r.stderr).strip()
+
+
+def check_http(c, base):
+    """The HTTP side: formats, methods, paths, bad requests."""
+    t = "exporter: /metrics in the text format by default"
+    status, h, body = http(base + "/metrics")
+    if c.check(t, status == 200, f"status {status}: {body[:200]}"):
+        c.equal(t, "Content-Type", h.get("Content-Type"),
+                "text/plain; version=0.0.4; charset=utf-8")
+        ok, msg = promtool_ok(body)
+        c.check("exporter: the text format passes promtool check metrics",
+                ok, msg)
+    t = "exporter: OpenMetrics when Prometheus asks for it"
+    status, h, body = http(base + "/metrics", headers={"Accept": PROM_ACCEPT})
+    if c.check(t, status == 200, f"status {status}"):
+        c.equal(t, "Content-Type", h.get("Content-Type"),
+                "application/openmetrics-text; version=1.0.0; charset=utf-8")
+        c.check(t, body.endswith("# EOF\n"), body[-100:])
+        c.check(t, "# TYPE memlockacct_refusals counter\n" in body and
+                "# TYPE memlockacct_refusals_total" not in body,
+                "a counter's family is named without _total")
+    t = "exporter: text format when it is preferred"
+    status, h, _ = http(base + "/metrics", headers={
+        "Accept": "text/plain;version=0.0.4,application/openmetrics-text;q=0.5"})
+    c.equal(t, "Content-Type", h.get("Content-Type") if status else status,
+            "text/plain; version=0.0.4; charset=utf-8")
+    status, h, body = http(base + "/metrics", method="HEAD")
+    c.check("exporter: HEAD /metrics", status == 200 and body == "",
+            f"status {status}, {len(body)} bytes of body")
+    status, h, _ = http(base + "/metrics", method="POST")
+    c.check("exporter: POST is 405 with Allow: GET, HEAD",
+            status == 405 and h.get("Allow") == "GET, HEAD", f"status {status}")
+    status, _, _ = http(base + "/nope")
+    c.equal("exporter: an unknown path is 404", "status", status, 404)
+    # a header far past libmicrohttpd's per-connection memory, and junk
+    status, _, _ = http(base + "/metrics", headers={"X-Big": "a" * 100000})
+    c.check("exporter: a 100 kB header is refused, not served",
+            status in (0, 400, 413, 431), f"status {status}")
+    with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1]))) as s:
+        s.sendall(b"\x00\x1b[31m GET /\xff HTTP/9\r\n\r\n")
+        s.settimeout(5)
+        try:
+            s.recv(1000)
+        except OSError:
+            pass
+    status, _, body = http(base + "/healthz")
+    c.check("exporter: still healthy after bad requests",
+            status == 200 and body == "ok\n", f"status {status}: {body}")
+
+
+def held_in_prometheus(c, prom, holder, cg_rel):
+    """Prometheus' value for the holder equals /proc, with its labels."""
+    t = "exporter + prometheus: a process's mlocked bytes, exactly"
+    want = vmlck_bytes(holder.pid)
+    if not c.check(t, want == HELD_BYTES, f"/proc says {want}, the program "
+                   f"means to hold {HELD_BYTES}"):
+        return
+    q = f'memlockacct_locked_bytes{{pid="{holder.pid}",source="mlock"}}'
+    res = wait_for(lambda: [r for r in prom.query(q) if r[1] == str(want)])
+    if not c.check(t, res, f"{q}: {prom.query(q)} (want {want}); "
+                   f"prometheus: {prom.log_tail()}"):
+        return
+    labels, value = res[0]
+    c.equal(t, "labels", {k: labels.get(k) for k in
+                          ("comm", "cgroup", "vm", "job", "source")},
+            {"comm": "workload", "cgroup": cg_rel, "vm": None,
+             "job": "memlockacct", "source": "mlock"})
+    NOTES.append(f"  query {q} = {value} (/proc VmLck {want} bytes), labels "
+          f"{json.dumps(labels, sort_keys=True)}")
+    up = prom.query('up{job="memlockacct"}')
+    c.check("exporter + prometheus: up is 1", up and up[0][1] == "1", str(up))
+
+
+def refusal_in_prometheus(c, prom, cg_dir, cg_rel, workdir):
+    """An unprivileged mlock over a 64 KiB limit: refusals_total 1."""
+    t = "exporter + prometheus: a refused mlock counted"
+    script = ("import ctypes,mmap,sys\n"
+              "libc=ctypes.CDLL(None,use_errno=True)\n"
+              "m=mmap.mmap(-1,1<<20)\n"
+              "a=ctypes.addressof(ctypes.c_char.from_buffer(m))\n"
+              "r=libc.mlock(ctypes.c_void_p(a),ctypes.c_size_t(1<<20))\n"
+              "print(r,ctypes.get_errno(),flush=True)\n"
+              "sys.stdin.read()\n")
+    path = os.path.join(workdir, "refused.py")
+    with open(path, "w") as f:
+        f.write(script)
+    os.chmod(workdir, 0o755)
+    os.chmod(path, 0o644)
+    p = subprocess.Popen(
+        ["sh", "-c", f'echo $$ > {cg_dir}/cgroup.procs && exec "$@"', "sh",
+         "prlimit", "--memlock=65536:65536", "setpriv", "--reuid=65534",
+         "--regid=65534", "--clear-groups", "--inh-caps=-all",
+         "--bounding-set=-all", "python3", path],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline().split()
+        if not c.check(t, line == ["-1", "12"],
+                       f"mlock as nobody said {line} (want -1 ENOMEM)"):
+            return
+        q = f'memlockacct_refusals_total{{pid="{p.pid}"}}'
+        res = wait_for(lambda: [r for r in prom.query(q) if r[1] == "1"])
+        if c.check(t, res, f"{q}: {prom.query(q)}"):
+            c.equal(t, "its cgroup label", res[0][0].get("cgroup"), cg_rel)
+            NOTES.append(f"  query {q} = {res[0][1]}, labels "
+                         f"{json.dumps(res[0][0], sort_keys=True)}")
+    finally:
+        p.stdin.close()
+        p.wait(10)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tool", required=True)
+    ap.add_argument("--bin", required=True, help="scenario programs")
+    args = ap.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    c = mla_check.Checks("")
+    root = cgroup2_root()
+    if not c.check("exporter: a cgroup v2 hierarchy is mounted", root,
+                   "no cgroup2 in /proc/self/mounts"):
+        c.print_results()
+        return 1
+    cg_rel = f"/memlockacct-test-exporter-{os.getpid()}"
+    cg_dir = root + cg_rel
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    work = tempfile.mkdtemp(prefix="mla-exporter-")
+    os.mkdir(cg_dir)
+    exporter = prom = holder = None
+    try:
+        ready = os.path.join(work, "ready")
+        exporter = subprocess.Popen(
+            [args.tool, "exporter", "-i", "0.5", "--listen",
+             f"127.0.0.1:{port}", "--ready-file", ready],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        healthy = wait_for(lambda: exporter.poll() is not None or
+                           http(base + "/healthz")[0] == 200)
+        if not c.check("exporter: /healthz says ok once started",
+                       healthy and exporter.poll() is None,
+                       f"exit {exporter.poll()}: "
+                       f"{exporter.stderr.read() if exporter.poll() is not None else ''}"):
+            return 1
+        check_http(c, base)
+        prom = Prometheus(work, f"127.0.0.1:{port}")
+        if not c.check("prometheus: the real server starts",
+                       wait_for(prom.ready), prom.log_tail()):
+            return 1
+        holder = subprocess.Popen(
+            ["sh", "-c", f'echo $$ > {cg_dir}/cgroup.procs && exec "$@"',
+             "sh", os.path.join(args.bin, "workload"), "--hold"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+        mla_scenarios.read_until(holder.stdout, "holding")
+        held_in_prometheus(c, prom, holder, cg_rel)
+        refusal_in_prometheus(c, prom, cg_dir, cg_rel, work)
+        t = "exporter: SIGTERM ends it, exit 0"
+        exporter.send_signal(signal.SIGTERM)
+        try:
+            rc = exporter.wait(10)
+            c.check(t, rc == 0, f"exit {rc}: {exporter.stderr.read()[-300:]}")
+        except subprocess.TimeoutExpired:
+            c.check(t, False, "still running 10 s after SIGTERM")
+        exporter = None
+    finally:
+        for p in (holder, exporter):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+        if prom:
+            prom.stop()
+        time.sleep(0.2)
+        try:
+            os.rmdir(cg_dir)
+        except OSError:
+            pass
+        shutil.rmtree(work, ignore_errors=True)
+        c.print_results()
+        print("\n".join(NOTES))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
