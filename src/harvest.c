@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include <linux/types.h>
+#include "cgroup_attr.h"
 #include "memlockacct.h"
 #include "memlockacct.skel.h"
 #include "model.h"
@@ -119,7 +120,7 @@ static void learn_vm(struct mla_proc *p)
 	p->vfio_groups = proc_vfio_groups(p->tgid);
 }
 
-/* Its cgroup v2 path, for --cgroup (and where it runs). */
+/* Its cgroup v2 path, for --cgroup, and who it belongs to, for labels. */
 static void learn_cgroup(struct mla_proc *p)
 {
 	char *text;
@@ -133,6 +134,12 @@ static void learn_cgroup(struct mla_proc *p)
 	free(p->cgroup);
 	p->cgroup = cgroup_v2_path(text);
 	free(text);
+	if (!p->cg_attr)
+		p->cg_attr = malloc(sizeof(*p->cg_attr));
+	if (p->cg_attr && !cgroup_attr_parse(p->cgroup, p->cg_attr)) {
+		free(p->cg_attr);
+		p->cg_attr = NULL;
+	}
 }
 
 /*

@@ -56,6 +56,7 @@ static void proc_free(void *p)
 {
 	free(((struct mla_proc *)p)->vm);
 	free(((struct mla_proc *)p)->cgroup);
+	free(((struct mla_proc *)p)->cg_attr);
 	free(p);
 }
 

@@ -23,6 +23,7 @@
 #define MLA_INST_RANGES_KNOWN (1u << 10) /* ranges tracked since birth or smaps */
 
 struct rangeset;
+struct cgroup_attr;
 
 /* A VFIO DMA mapping of this mm. */
 struct mla_mapping {
@@ -84,6 +85,8 @@ struct mla_proc {
 	struct vm_info *vm;
 	bool vm_checked;
 	char *cgroup; /* its cgroup v2 path, as the harvest last read it */
+	/* unit, container, pod read off that path; NULL: none found */
+	struct cgroup_attr *cg_attr;
 	bool cgroup_checked;
 	unsigned int vfio_groups; /* /dev/vfio/N groups it holds open */
 };

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "cgroup_attr.h"
 #include "explain.h"
 #include "model.h"
 #include "names.h"
@@ -239,6 +240,28 @@ static struct json_object *headroom_json(struct mla_model *m,
 	return j;
 }
 
+/* Where it runs: the path and what it says, null when not read. */
+static struct json_object *cgroup_json(const struct mla_proc *p)
+{
+	const struct cgroup_attr *a = p->cg_attr;
+	struct json_object *j;
+	char buf[4 * 4096];
+
+	if (!p->cgroup)
+		return NULL;
+	j = json_object_new_object();
+	jadd(j, "path", jstr(escape_text(p->cgroup, buf, sizeof(buf))));
+	jadd(j, "systemd_unit",
+	     a && a->unit[0] ? jstr(escape_text(a->unit, buf, sizeof(buf))) :
+			       NULL);
+	jadd(j, "container_runtime",
+	     a && a->runtime[0] ? jstr(a->runtime) : NULL);
+	jadd(j, "container_id",
+	     a && a->container_id[0] ? jstr(a->container_id) : NULL);
+	jadd(j, "pod_uid", a && a->pod_uid[0] ? jstr(a->pod_uid) : NULL);
+	return j;
+}
+
 static struct json_object *proc_json(struct mla_model *m,
 				     const struct mla_proc *p,
 				     const struct out_opts *o)
@@ -267,6 +290,7 @@ static struct json_object *proc_json(struct mla_model *m,
 	jadd(j, "unique_locked_kib", jint(v.f.unique_locked / 1024));
 	jadd(j, "headroom", headroom_json(m, p, &v, o));
 	jadd(j, "failures", jint(p->nfailures));
+	jadd(j, "cgroup", cgroup_json(p));
 	if (p->vm) {
 		struct json_object *vm = json_object_new_object();
 		char name[4 * VM_NAME_LEN];

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cgroup_attr.h"
 #include "escape.h"
 #include "model.h"
 #include "names.h"
@@ -25,24 +26,34 @@
 /* a cgroup path may be PATH_MAX long, and escaping can double it */
 #define CGROUP_LABEL_LEN 8200
 
-/* A process's labels, pid="...",comm="...",vm="...",cgroup="..." */
+/*
+ * A process's labels: pid, comm, vm, cgroup, and what the cgroup says:
+ * systemd_unit, container_runtime, container_id, pod_uid ("" when none,
+ * which Prometheus stores as no label).
+ */
 struct labels {
-	char all[3 * LABEL_LEN + CGROUP_LABEL_LEN];
+	char all[4 * LABEL_LEN + CGROUP_LABEL_LEN];
 };
 
 static void proc_labels(const struct mla_proc *p, struct labels *l)
 {
 	char comm[MLA_COMM_LEN + 1], ecomm[LABEL_LEN], evm[LABEL_LEN];
-	char ecg[CGROUP_LABEL_LEN];
+	char ecg[CGROUP_LABEL_LEN], eunit[LABEL_LEN];
+	const struct cgroup_attr *a = p->cg_attr;
 
 	memcpy(comm, p->comm, MLA_COMM_LEN);
 	comm[MLA_COMM_LEN] = '\0';
 	escape_prom_label(comm, ecomm, sizeof(ecomm));
 	escape_prom_label(p->vm ? p->vm->name : "", evm, sizeof(evm));
 	escape_prom_label(p->cgroup ? p->cgroup : "", ecg, sizeof(ecg));
+	escape_prom_label(a ? a->unit : "", eunit, sizeof(eunit));
+	/* runtime, id and uid are checked to be [a-z0-9-] by cgroup_attr.c */
 	snprintf(l->all, sizeof(l->all),
-		 "pid=\"%u\",comm=\"%s\",vm=\"%s\",cgroup=\"%s\"", p->tgid,
-		 ecomm, evm, ecg);
+		 "pid=\"%u\",comm=\"%s\",vm=\"%s\",cgroup=\"%s\","
+		 "systemd_unit=\"%s\",container_runtime=\"%s\","
+		 "container_id=\"%s\",pod_uid=\"%s\"",
+		 p->tgid, ecomm, evm, ecg, eunit, a ? a->runtime : "",
+		 a ? a->container_id : "", a ? a->pod_uid : "");
 }
 
 /*

@@ -180,7 +180,7 @@ def check_http(c, base):
             status == 200 and body == "ok\n", f"status {status}: {body}")
 
 
-def held_in_prometheus(c, prom, holder, cg_rel):
+def held_in_prometheus(c, prom, holder, cg_rel, cg_unit):
     """Prometheus' value for the holder equals /proc, with its labels."""
     t = "exporter + prometheus: a process's mlocked bytes, exactly"
     want = vmlck_bytes(holder.pid)
@@ -194,13 +194,33 @@ def held_in_prometheus(c, prom, holder, cg_rel):
         return
     labels, value = res[0]
     c.equal(t, "labels", {k: labels.get(k) for k in
-                          ("comm", "cgroup", "vm", "job", "source")},
-            {"comm": "workload", "cgroup": cg_rel, "vm": None,
-             "job": "memlockacct", "source": "mlock"})
+                          ("comm", "cgroup", "systemd_unit", "vm",
+                           "container_id", "job", "source")},
+            {"comm": "workload", "cgroup": cg_rel, "systemd_unit": cg_unit,
+             "vm": None, "container_id": None, "job": "memlockacct",
+             "source": "mlock"})
     NOTES.append(f"  query {q} = {value} (/proc VmLck {want} bytes), labels "
           f"{json.dumps(labels, sort_keys=True)}")
     up = prom.query('up{job="memlockacct"}')
     c.check("exporter + prometheus: up is 1", up and up[0][1] == "1", str(up))
+
+
+def report_cgroup(c, tool, holder, cg_rel, cg_unit):
+    """The same attribution in report --json."""
+    t = "report --json: the holder's cgroup and unit"
+    r = subprocess.run([tool, "report", "-d", "1", "--json", "-p",
+                        str(holder.pid)], capture_output=True, text=True)
+    if not c.check(t, r.returncode == 0, f"exit {r.returncode}: {r.stderr}"):
+        return
+    procs = [p for p in json.loads(r.stdout)["processes"]
+             if p["pid"] == holder.pid]
+    if c.check(t, procs, "holder not in the report"):
+        c.equal(t, "cgroup", procs[0].get("cgroup"),
+                {"path": cg_rel, "systemd_unit": cg_unit,
+                 "container_runtime": None, "container_id": None,
+                 "pod_uid": None})
+        c.equal(t, "locked_kib", procs[0]["locked_vm"]["final_kib"],
+                HELD_BYTES // 1024)
 
 
 def refusal_in_prometheus(c, prom, cg_dir, cg_rel, workdir):
@@ -252,7 +272,9 @@ def main():
                    "no cgroup2 in /proc/self/mounts"):
         c.print_results()
         return 1
-    cg_rel = f"/memlockacct-test-exporter-{os.getpid()}"
+    # named like a transient systemd scope: its unit label is the name
+    cg_unit = f"memlockacct-test-{os.getpid()}.scope"
+    cg_rel = "/" + cg_unit
     cg_dir = root + cg_rel
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -282,7 +304,8 @@ def main():
              "sh", os.path.join(args.bin, "workload"), "--hold"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
         mla_scenarios.read_until(holder.stdout, "holding")
-        held_in_prometheus(c, prom, holder, cg_rel)
+        held_in_prometheus(c, prom, holder, cg_rel, cg_unit)
+        report_cgroup(c, args.tool, holder, cg_rel, cg_unit)
         refusal_in_prometheus(c, prom, cg_dir, cg_rel, work)
         t = "exporter: SIGTERM ends it, exit 0"
         exporter.send_signal(signal.SIGTERM)

@@ -14,9 +14,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cgroup_attr.h"
 #include "exporter.h"
 #include "model.h"
 #include "prom.h"
+
+#define ID "7dea796eb5d6826a85978fa316612874aa3d576ac576495bed83d77fbc9dc744"
 
 /* Prometheus 2.42's scrape Accept header, as it sent it to a test server */
 #define PROM_ACCEPT                                          \
@@ -126,13 +129,20 @@ static void test_render(void **state)
 	p = model_proc(m, 4242, 1000000000ULL, false);
 	assert_non_null(p);
 	p->cgroup = strdup("/system.slice/x\".service");
+	/* what harvest.c reads off a path (here another one's) */
+	p->cg_attr = malloc(sizeof(*p->cg_attr));
+	assert_true(cgroup_attr_parse("/system.slice/docker-" ID ".scope",
+				      p->cg_attr));
 	text = render(m, PROM_TEXT);
 	assert_non_null(strstr(
 		text,
 		/* made safe to print first (escape.c), then a label value */
 		"memlockacct_locked_bytes{pid=\"4242\",comm=\"a\\\"b\\\\\\\\c"
 		"\\\\x0ad\",vm=\"\",cgroup=\"/system.slice/x\\\".service\","
-		"source=\"mlock\"} 65536\n"));
+		"systemd_unit=\"docker-" ID
+		".scope\",container_runtime=\"docker\","
+		"container_id=\"" ID
+		"\",pod_uid=\"\",source=\"mlock\"} 65536\n"));
 	assert_non_null(
 		strstr(text, "# TYPE memlockacct_refusals_total counter\n"));
 	assert_non_null(strstr(text, "memlockacct_lost_events_total 3\n"));

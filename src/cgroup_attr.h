@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Who a process belongs to, read off its cgroup v2 path: the systemd unit,
+ * the container runtime and container id, the Kubernetes pod. Pure: a
+ * path in, fields out (tests/unit/test_cgroup_attr.c has real path shapes
+ * of each runtime, systemd and cgroupfs drivers).
+ */
+#ifndef MLA_CGROUP_ATTR_H
+#define MLA_CGROUP_ATTR_H
+
+#include <stdbool.h>
+
+#define CG_ID_LEN 65  /* 64 hex digits */
+#define CG_UID_LEN 37 /* a UUID with dashes (static pods: 32 hex) */
+
+struct cgroup_attr {
+	char unit[256];	     /* the deepest .service or .scope, or "" */
+	const char *runtime; /* docker, containerd, cri-o, podman, or "" */
+	char container_id[CG_ID_LEN]; /* or "" */
+	char pod_uid[CG_UID_LEN];     /* with dashes, or "" */
+};
+
+/* Fill @a from @path ("/system.slice/docker-ID.scope"); false: nothing. */
+bool cgroup_attr_parse(const char *path, struct cgroup_attr *a);
+
+#endif
