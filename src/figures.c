@@ -112,6 +112,22 @@ bool proc_checked(const struct mla_proc *p)
 	       (proc_current(p) && proc_current(p)->gone == MLA_CAUSE_EXIT);
 }
 
+bool proc_headroom_ratio(const struct mla_proc *p, int counter,
+			 unsigned int page_size, double *ratio)
+{
+	uint64_t held = umul(proc_final(p, counter), page_size);
+
+	if (!p->limit_known || p->limit_soft == UINT64_MAX ||
+	    (p->cap_known && p->cap_ipc_lock))
+		return false;
+	if (!p->limit_soft) /* nothing may be locked: none left */
+		*ratio = held ? -1 : 0;
+	else
+		*ratio = ((double)p->limit_soft - (double)held) /
+			 (double)p->limit_soft;
+	return true;
+}
+
 void proc_view(const struct mla_proc *p, unsigned int page_size,
 	       struct proc_view *v)
 {

@@ -90,6 +90,15 @@ struct proc_view {
 void proc_view(const struct mla_proc *p, unsigned int page_size,
 	       struct proc_view *v);
 
+/*
+ * What is left of the limit for @counter (locked_vm or pinned_vm, each
+ * compared with RLIMIT_MEMLOCK on its own), as a share of the limit:
+ * 1 empty, 0 full, below 0 over it. False when there is no limit to run
+ * into: unlimited, unknown, or CAP_IPC_LOCK held.
+ */
+bool proc_headroom_ratio(const struct mla_proc *p, int counter,
+			 unsigned int page_size, double *ratio);
+
 /* Processes of one VM summed: the VMM and its helpers. */
 struct vm_group {
 	const struct mla_proc *main; /* the VMM process (else the first) */

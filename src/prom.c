@@ -127,6 +127,23 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 		fprintf(f, "memlockacct_memlock_limit_bytes{%s} %" PRIu64 "\n",
 			l.all, pv[i]->limit_soft);
 	}
+	help(f, om, "memlockacct_headroom_ratio", "gauge",
+	     "What is left of RLIMIT_MEMLOCK for the counter, as a share of it "
+	     "(absent when unlimited or CAP_IPC_LOCK).");
+	for (size_t i = 0; i < n; i++) {
+		double r;
+
+		if (!shown(pv[i], flt) ||
+		    !proc_headroom_ratio(pv[i], 0, o->page_size, &r))
+			continue;
+		proc_labels(pv[i], &l);
+		for (int c = 0; c < MLA_NR_MM_COUNTERS; c++) {
+			proc_headroom_ratio(pv[i], c, o->page_size, &r);
+			fprintf(f,
+				"memlockacct_headroom_ratio{%s,counter=\"%s\"} %.6g\n",
+				l.all, counter_name(c), r);
+		}
+	}
 	help(f, om, "memlockacct_double_counted_bytes", "gauge",
 	     "Bytes a counter holds more than once: mlocked and VFIO-mapped, "
 	     "mapped by several VFIO mappings, in locked_vm and pinned_vm.");

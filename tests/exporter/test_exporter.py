@@ -34,6 +34,8 @@ PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0,"
                "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 # what Prometheus answered, printed after the results
 NOTES = []
+RULES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                         "..", "contrib", "prometheus")
 HELD_BYTES = 768 * 1024  # workload --hold: 1 MiB locked, 512 KiB unlocked, 256 KiB again
 
 
@@ -91,6 +93,8 @@ class Prometheus:
         cfg = os.path.join(workdir, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                    "  evaluation_interval: 1s\n"
+                    f"rule_files:\n  - {RULES_DIR}/memlockacct.rules.yml\n"
                     "scrape_configs:\n  - job_name: memlockacct\n"
                     f"    static_configs:\n      - targets: ['{target}']\n")
         self.log = open(os.path.join(workdir, "prometheus.log"), "w+")
@@ -130,6 +134,18 @@ def promtool_ok(text):
     r = subprocess.run(["promtool", "check", "metrics"], input=text,
                        capture_output=True, text=True)
     return r.returncode == 0, (r.stdout + r.stderr).strip()
+
+
+def check_rules(c):
+    """The shipped alerting rules load, and their unit tests pass."""
+    for what, cmd in (("check rules", ["promtool", "check", "rules",
+                                       "memlockacct.rules.yml"]),
+                      ("test rules", ["promtool", "test", "rules",
+                                      "memlockacct.rules.test.yml"])):
+        r = subprocess.run(cmd, cwd=RULES_DIR, capture_output=True, text=True)
+        c.check(f"rules: promtool {what} contrib/prometheus/"
+                "memlockacct.rules*.yml", r.returncode == 0,
+                (r.stdout + r.stderr).strip()[-600:])
 
 
 def check_http(c, base):
@@ -255,6 +271,19 @@ def refusal_in_prometheus(c, prom, cg_dir, cg_rel, workdir):
             c.equal(t, "its cgroup label", res[0][0].get("cgroup"), cg_rel)
             NOTES.append(f"  query {q} = {res[0][1]}, labels "
                          f"{json.dumps(res[0][0], sort_keys=True)}")
+        # it holds nothing of its 64 KiB: all of the limit is left
+        t = "exporter + prometheus: headroom_ratio of the refused process"
+        qh = f'memlockacct_headroom_ratio{{pid="{p.pid}"}}'
+        got = wait_for(lambda: sorted((r[0]["counter"], r[1])
+                                      for r in prom.query(qh)))
+        c.equal(t, qh, got, [("locked_vm", "1"), ("pinned_vm", "1")])
+        t = "prometheus: the shipped rules fire MemlockRefused for it"
+        qa = ('ALERTS{alertname="MemlockRefused",alertstate="firing",'
+              f'pid="{p.pid}"}}')
+        alert = wait_for(lambda: prom.query(qa), timeout=20)
+        if c.check(t, alert, f"{qa}: nothing; {prom.log_tail()}"):
+            NOTES.append(f"  query {qa}: labels "
+                         f"{json.dumps(alert[0][0], sort_keys=True)}")
     finally:
         p.stdin.close()
         p.wait(10)
@@ -267,6 +296,7 @@ def main():
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
     c = mla_check.Checks("")
+    check_rules(c)
     root = cgroup2_root()
     if not c.check("exporter: a cgroup v2 hierarchy is mounted", root,
                    "no cgroup2 in /proc/self/mounts"):

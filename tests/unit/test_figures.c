@@ -157,6 +157,35 @@ static void test_vm_limits(void **state)
 	model_free(m);
 }
 
+static void test_headroom_ratio(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_proc *p = holder(m, 16); /* 64 KiB locked */
+	double r = 9;
+
+	assert_false(proc_headroom_ratio(p, MLA_LOCKED_VM, PAGE, &r));
+	p->limit_known = true;
+	p->limit_soft = 256 * 1024;
+	assert_true(proc_headroom_ratio(p, MLA_LOCKED_VM, PAGE, &r));
+	assert_true(r == 0.75);
+	assert_true(proc_headroom_ratio(p, MLA_PINNED_VM, PAGE, &r));
+	assert_true(r == 1);
+	p->limit_soft = 32 * 1024; /* over it: held twice the limit */
+	assert_true(proc_headroom_ratio(p, MLA_LOCKED_VM, PAGE, &r));
+	assert_true(r == -1);
+	p->limit_soft = 0;
+	assert_true(proc_headroom_ratio(p, MLA_LOCKED_VM, PAGE, &r));
+	assert_true(r == -1);
+	assert_true(proc_headroom_ratio(p, MLA_PINNED_VM, PAGE, &r));
+	assert_true(r == 0);
+	p->limit_soft = UINT64_MAX;
+	assert_false(proc_headroom_ratio(p, MLA_LOCKED_VM, PAGE, &r));
+	p->limit_soft = 256 * 1024;
+	p->cap_known = p->cap_ipc_lock = true;
+	assert_false(proc_headroom_ratio(p, MLA_LOCKED_VM, PAGE, &r));
+	model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_filter_by_cgroup),
 		cmocka_unit_test(test_would_exceed),
 		cmocka_unit_test(test_vm_limits),
+		cmocka_unit_test(test_headroom_ratio),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

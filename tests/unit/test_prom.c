@@ -146,6 +146,15 @@ static void test_render(void **state)
 	assert_non_null(
 		strstr(text, "# TYPE memlockacct_refusals_total counter\n"));
 	assert_non_null(strstr(text, "memlockacct_lost_events_total 3\n"));
+	assert_null(strstr(text, "memlockacct_headroom_ratio{"));
+	p->limit_known = true;
+	p->limit_soft = 256 * 1024;
+	free(text);
+	text = render(m, PROM_TEXT);
+	assert_non_null(strstr(text, "counter=\"locked_vm\"} 0.75\n"));
+	assert_non_null(strstr(text, "counter=\"pinned_vm\"} 1\n"));
+	assert_non_null(
+		strstr(text, "memlockacct_memlock_limit_bytes{pid=\"4242\""));
 	assert_null(strstr(text, "# EOF"));
 	om = render(m, PROM_OPENMETRICS);
 	assert_non_null(strstr(om, "# TYPE memlockacct_refusals counter\n"));
