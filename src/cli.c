@@ -20,7 +20,7 @@ struct cli cli = {
 	.s = {
 		.interval_s = 1,
 		.probes = { .cgroup_fd = -1 },
-		.out = { .unit = UNIT_KIB },
+		.out = { .unit = UNIT_KIB, .max_series = 10000 },
 	},
 	.cgroup_fd = -1,
 };
@@ -132,6 +132,11 @@ static const struct argp_option common_opts[] = {
 	  "collector), rewritten every interval (top, report: 1 s; exporter: "
 	  "its -i)",
 	  0 },
+	{ "max-series", OPT_MAX_SERIES, "N", 0,
+	  "Prometheus: at most N per-process samples, the best ranked "
+	  "processes' (refused, then largest); the others summed (default "
+	  "10000, 0: no bound)",
+	  0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0,
 	  "Track up to N processes holding memory at once, and, for run, up "
 	  "to N of its command's living processes (default 16384)",
@@ -166,6 +171,10 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PROM:
 		cli.s.prom_path = arg;
+		break;
+	case OPT_MAX_SERIES:
+		cli.s.out.max_series =
+			parse_long(arg, "series count", 0, 1 << 24, state);
 		break;
 	case OPT_MAX_PROCS:
 		cli.s.probes.max_procs =

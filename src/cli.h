@@ -27,6 +27,7 @@ enum {
 	OPT_RECORD,
 	OPT_PROM,
 	OPT_LISTEN,
+	OPT_MAX_SERIES,
 };
 
 struct cli {

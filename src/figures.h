@@ -26,6 +26,7 @@ struct out_opts {
 	bool wall_time;	   /* -T: wall clock instead of seconds since start */
 	uint64_t start_ns; /* boottime of tracing start, for relative times */
 	unsigned int page_size;
+	unsigned int max_series; /* Prometheus: per-process samples, 0: all */
 };
 
 /* Which processes a table or report shows. */

@@ -79,8 +79,85 @@ static bool shown(const struct mla_proc *p, const struct proc_filter *flt)
 		p->nfailures);
 }
 
+/* The processes past --max-series, summed (pages). */
+struct rest {
+	size_t procs;
+	int64_t by_src[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
+};
+
+/* The samples write_procs() gives @p. */
+static size_t proc_series(const struct mla_proc *p, unsigned int page_size)
+{
+	struct overlap_figures fig;
+	bool known, cap;
+	size_t n = 1; /* refusals */
+	double r;
+
+	for (int c = 0; c < MLA_NR_MM_COUNTERS; c++)
+		for (int s = 0; s < MLA_NR_SOURCES; s++)
+			n += proc_source(p, c, s) != 0;
+	n += p->limit_known && p->limit_soft != UINT64_MAX;
+	n += proc_headroom_ratio(p, 0, page_size, &r) ? MLA_NR_MM_COUNTERS : 0;
+	n += proc_overlap(p, &fig, &known, &cap) ? 3 : 0;
+	return n;
+}
+
+static uint64_t held(const struct mla_proc *p)
+{
+	return proc_final(p, MLA_LOCKED_VM) + proc_final(p, MLA_PINNED_VM);
+}
+
+/* Refused processes first (alerts name them), then the largest. */
+static int by_rank(const void *a, const void *b)
+{
+	const struct mla_proc *p = *(struct mla_proc *const *)a;
+	const struct mla_proc *q = *(struct mla_proc *const *)b;
+
+	if (!p->nfailures != !q->nfailures)
+		return p->nfailures ? -1 : 1;
+	if (held(p) != held(q))
+		return held(p) > held(q) ? -1 : 1;
+	return p->tgid < q->tgid ? -1 : p->tgid > q->tgid;
+}
+
+/*
+ * Keep in @pv the processes shown, best ranked first, while their samples
+ * fit @max (0: no bound); sum the others' sizes into @rest.
+ */
+static size_t select_procs(struct mla_proc **pv, size_t n,
+			   const struct proc_filter *flt,
+			   const struct out_opts *o, unsigned int max,
+			   struct rest *rest)
+{
+	size_t kept = 0, series = 0;
+
+	memset(rest, 0, sizeof(*rest));
+	for (size_t i = 0; i < n; i++)
+		if (shown(pv[i], flt))
+			pv[kept++] = pv[i];
+	if (!max)
+		return kept;
+	qsort(pv, kept, sizeof(*pv), by_rank);
+	n = kept;
+	kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t ns = proc_series(pv[i], o->page_size);
+
+		if (!rest->procs && series + ns <= max) {
+			series += ns;
+			pv[kept++] = pv[i];
+			continue;
+		}
+		rest->procs++;
+		for (int c = 0; c < MLA_NR_MM_COUNTERS; c++)
+			for (int s = 0; s < MLA_NR_SOURCES; s++)
+				rest->by_src[c][s] += proc_source(pv[i], c, s);
+	}
+	return kept;
+}
+
 static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
-			const struct proc_filter *flt, const struct out_opts *o)
+			const struct rest *rest, const struct out_opts *o)
 {
 	static const char *const kinds[] = { "mlock_and_vfio", "vfio_and_vfio",
 					     "locked_and_pinned" };
@@ -101,8 +178,6 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 	for (size_t b = 0; b < 2; b++) {
 		help(f, om, by_source[b].name, "gauge", by_source[b].help);
 		for (size_t i = 0; i < n; i++) {
-			if (!shown(pv[i], flt))
-				continue;
 			proc_labels(pv[i], &l);
 			for (int s = 0; s < MLA_NR_SOURCES; s++) {
 				int64_t v = proc_source(pv[i], by_source[b].counter, s);
@@ -116,12 +191,19 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 						v * (int64_t)o->page_size);
 			}
 		}
+		for (int s = 0; rest->procs && s < MLA_NR_SOURCES; s++)
+			if (rest->by_src[by_source[b].counter][s])
+				fprintf(f,
+					"%s{summed=\"true\",source=\"%s\"} %" PRId64
+					"\n",
+					by_source[b].name, source_name(s),
+					rest->by_src[by_source[b].counter][s] *
+						(int64_t)o->page_size);
 	}
 	help(f, om, "memlockacct_memlock_limit_bytes", "gauge",
 	     "The process's RLIMIT_MEMLOCK soft limit (absent when unlimited).");
 	for (size_t i = 0; i < n; i++) {
-		if (!shown(pv[i], flt) || !pv[i]->limit_known ||
-		    pv[i]->limit_soft == UINT64_MAX)
+		if (!pv[i]->limit_known || pv[i]->limit_soft == UINT64_MAX)
 			continue;
 		proc_labels(pv[i], &l);
 		fprintf(f, "memlockacct_memlock_limit_bytes{%s} %" PRIu64 "\n",
@@ -133,8 +215,7 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		double r;
 
-		if (!shown(pv[i], flt) ||
-		    !proc_headroom_ratio(pv[i], 0, o->page_size, &r))
+		if (!proc_headroom_ratio(pv[i], 0, o->page_size, &r))
 			continue;
 		proc_labels(pv[i], &l);
 		for (int c = 0; c < MLA_NR_MM_COUNTERS; c++) {
@@ -152,7 +233,7 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 		bool known, cap;
 		uint64_t v[3];
 
-		if (!shown(pv[i], flt) || !proc_overlap(pv[i], &fig, &known, &cap))
+		if (!proc_overlap(pv[i], &fig, &known, &cap))
 			continue;
 		proc_labels(pv[i], &l);
 		v[0] = fig.mlock_vfio;
@@ -167,8 +248,6 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 	help(f, om, "memlockacct_refusals_total", "counter",
 	     "Charges refused to the process since the tool started.");
 	for (size_t i = 0; i < n; i++) {
-		if (!shown(pv[i], flt))
-			continue;
 		proc_labels(pv[i], &l);
 		fprintf(f, "memlockacct_refusals_total{%s} %u\n", l.all,
 			pv[i]->nfailures);
@@ -242,11 +321,17 @@ void prom_render(FILE *f, enum prom_format fmt, struct mla_model *m,
 {
 	bool om = fmt == PROM_OPENMETRICS;
 	struct mla_proc **pv;
+	struct rest rest;
 	size_t n;
 
 	n = model_procs(m, &pv);
-	write_procs(f, om, pv, n, flt, o);
+	n = select_procs(pv, n, flt, o, o->max_series, &rest);
+	write_procs(f, om, pv, n, &rest, o);
 	free(pv);
+	help(f, om, "memlockacct_summed_processes", "gauge",
+	     "Processes past --max-series: their sizes are summed into the "
+	     "summed=\"true\" series.");
+	fprintf(f, "memlockacct_summed_processes %zu\n", rest.procs);
 	write_vms(f, om, m, flt, o);
 	help(f, om, "memlockacct_lost_events_total", "counter",
 	     "Events the ring buffer had no room for (totals stay exact).");

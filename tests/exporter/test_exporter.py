@@ -239,6 +239,37 @@ def report_cgroup(c, tool, holder, cg_rel, cg_unit):
                 HELD_BYTES // 1024)
 
 
+def max_series(c, tool):
+    """--max-series 1: no process fits (each has 2 samples at least), all
+    are summed, the holder's 768 KiB among them."""
+    t = "exporter --max-series 1: every process summed"
+    port = free_port()
+    x = subprocess.Popen([tool, "exporter", "-i", "0.5", "--max-series", "1",
+                          "--listen", f"127.0.0.1:{port}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        body = wait_for(lambda: http(f"http://127.0.0.1:{port}/metrics")[2]
+                        if http(f"http://127.0.0.1:{port}/healthz")[0] == 200
+                        else None)
+        if not c.check(t, body, f"no scrape: {x.poll()}"):
+            return
+        ok, msg = promtool_ok(body)
+        c.check(t, ok, msg)
+        c.equal(t, "per-process samples", body.count("{pid="), 0)
+        summed = [int(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+                  if line.startswith('memlockacct_locked_bytes{summed="true",'
+                                     'source="mlock"}')]
+        c.check(t, summed and summed[0] >= HELD_BYTES,
+                f"summed mlock {summed}, the holder alone has {HELD_BYTES}")
+        procs = [line for line in body.splitlines()
+                 if line.startswith("memlockacct_summed_processes ")]
+        c.check(t, procs and int(procs[0].split()[1]) >= 1, str(procs))
+    finally:
+        x.terminate()
+        x.wait(10)
+
+
 def refusal_in_prometheus(c, prom, cg_dir, cg_rel, workdir):
     """An unprivileged mlock over a 64 KiB limit: refusals_total 1."""
     t = "exporter + prometheus: a refused mlock counted"
@@ -336,6 +367,7 @@ def main():
         mla_scenarios.read_until(holder.stdout, "holding")
         held_in_prometheus(c, prom, holder, cg_rel, cg_unit)
         report_cgroup(c, args.tool, holder, cg_rel, cg_unit)
+        max_series(c, args.tool)
         refusal_in_prometheus(c, prom, cg_dir, cg_rel, work)
         t = "exporter: SIGTERM ends it, exit 0"
         exporter.send_signal(signal.SIGTERM)

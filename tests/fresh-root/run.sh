@@ -157,10 +157,12 @@ check_root() {
 	step "$root" "make install and uninstall (DESTDIR, PREFIX)" \
 		"make install DESTDIR=/tmp/i PREFIX=/opt/mla >/dev/null &&
 		 find /tmp/i -type f | sort | tee /tmp/files &&
-		 test \"\$(cat /tmp/files)\" = '/tmp/i/opt/mla/lib/systemd/system/memlockacct.service
+		 test \"\$(cat /tmp/files)\" = '/tmp/i/opt/mla/lib/systemd/system/memlockacct-exporter.service
+/tmp/i/opt/mla/lib/systemd/system/memlockacct.service
 /tmp/i/opt/mla/sbin/memlockacct
 /tmp/i/opt/mla/share/man/man8/memlockacct.8' &&
-		 grep -q '^ExecStart=/opt/mla/sbin/memlockacct ' /tmp/i/opt/mla/lib/systemd/system/memlockacct.service &&
+		 grep -q '^ExecStart=/opt/mla/sbin/memlockacct top ' /tmp/i/opt/mla/lib/systemd/system/memlockacct.service &&
+		 grep -q '^ExecStart=/opt/mla/sbin/memlockacct exporter ' /tmp/i/opt/mla/lib/systemd/system/memlockacct-exporter.service &&
 		 make uninstall DESTDIR=/tmp/i PREFIX=/opt/mla >/dev/null &&
 		 test -z \"\$(find /tmp/i -type f)\"" || return
 	step "$root" "make deb (dpkg-buildpackage -us -uc -b, lintian: no error)" "make deb" || return
@@ -182,6 +184,7 @@ check_package() {
 		"apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ./pkg/$deb &&
 		 dpkg -L memlockacct >/tmp/files && cat /tmp/files &&
 		 test -f /usr/lib/systemd/system/memlockacct.service &&
+		 test -f /usr/lib/systemd/system/memlockacct-exporter.service &&
 		 test -f /usr/share/man/man8/memlockacct.8.gz &&
 		 /usr/sbin/memlockacct features | grep -q '^sys_exit_mlock .* active'" || return
 	step "$root" "apt-get purge memlockacct leaves nothing" \

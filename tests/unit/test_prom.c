@@ -168,12 +168,85 @@ static void test_render(void **state)
 	model_free(m);
 }
 
+static struct mla_proc *holding(struct mla_model *m, uint32_t tgid,
+				uint64_t pages)
+{
+	struct mla_event e = {
+		.type = MLA_EV_CHANGE,
+		.mm_id = tgid,
+		.tgid = tgid,
+		.cur_tgid = tgid,
+		.start_ns = 1000000000ULL,
+		.counter = MLA_LOCKED_VM,
+		.source = MLA_SRC_MLOCK,
+		.delta = (int64_t)pages,
+		.value = pages,
+		.seq = 1,
+	};
+
+	memcpy(e.comm, "p", 2);
+	model_apply_event(m, &e);
+	return model_proc(m, tgid, 1000000000ULL, false);
+}
+
+static size_t count(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+/* --max-series: the refused and the largest kept, the rest summed. */
+static void test_max_series(void **state)
+{
+	struct mla_model *m = model_new();
+	struct out_opts o = { .page_size = 4096 };
+	struct proc_filter flt = { 0 };
+	struct run_stats rs = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	holding(m, 1, 16);
+	holding(m, 2, 32);
+	holding(m, 3, 8)->nfailures = 1;
+	/* 5 samples each: locked by mlock, 3 double counted, refusals */
+	o.max_series = 10;
+	f = open_memstream(&text, &len);
+	prom_render(f, PROM_TEXT, m, &flt, &o, &rs);
+	fclose(f);
+	assert_int_equal(count(text, "{pid=\"3\""), 5);
+	assert_int_equal(count(text, "{pid=\"2\""), 5);
+	assert_int_equal(count(text, "{pid=\"1\""), 0);
+	assert_int_equal(count(text, "{pid="), 10);
+	assert_non_null(strstr(text, "memlockacct_locked_bytes{summed=\"true\","
+				     "source=\"mlock\"} 65536\n"));
+	assert_non_null(strstr(text, "memlockacct_summed_processes 1\n"));
+	free(text);
+	/* 0: no bound; a bound under one process's samples: all summed */
+	for (unsigned int max = 0; max <= 4; max += 4) {
+		o.max_series = max;
+		text = NULL;
+		f = open_memstream(&text, &len);
+		prom_render(f, PROM_TEXT, m, &flt, &o, &rs);
+		fclose(f);
+		assert_int_equal(count(text, "{pid="), max ? 0 : 15);
+		assert_non_null(strstr(text, max ? "summed_processes 3\n" :
+						   "summed_processes 0\n"));
+		free(text);
+	}
+	model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_listen_split),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_max_series),
 	};
 
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
