@@ -449,6 +449,7 @@ struct json_object *vms_json(struct mla_model *m, const struct proc_filter *f,
 		jadd(j, "name",
 		     jstr(escape_text(g[i].name, name, sizeof(name))));
 		jadd(j, "vmm", jstr(vmm_name(vm->vmm)));
+		jadd(j, "uuid", vm->uuid[0] ? jstr(vm->uuid) : NULL);
 		jadd(j, "pid", jint(g[i].main->tgid));
 		jadd(j, "processes", jint(g[i].nprocs));
 		jadd(j, "guest_ram_kib", jint(vm->ram_kib));

@@ -308,8 +308,10 @@ static void write_vms(FILE *f, bool om, struct mla_model *m,
 			if (!vm_value(&g[i], &l, o->page_size, k, &v))
 				continue;
 			escape_prom_label(g[i].name, label, sizeof(label));
-			fprintf(f, "%s{vm=\"%s\"} %" PRId64 "\n",
-				fields[k].metric, label, v);
+			/* a UUID is hex and dashes (vm.c): no escaping */
+			fprintf(f, "%s{vm=\"%s\",vm_uuid=\"%s\"} %" PRId64 "\n",
+				fields[k].metric, label, g[i].main->vm->uuid,
+				v);
 		}
 	}
 	free(g);

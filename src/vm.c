@@ -95,6 +95,22 @@ static void parse_qemu_name(const char *arg, struct vm_info *vm)
 	}
 }
 
+/* Only a UUID's shape is kept: it becomes a label as it is. */
+static void parse_uuid(const char *arg, struct vm_info *vm)
+{
+	size_t n = strlen(arg);
+
+	if (n != 36)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? arg[i] != '-' : !isxdigit((unsigned char)arg[i]))
+			return;
+	}
+	memcpy(vm->uuid, arg, n + 1);
+}
+
 static void parse_qemu_device(const char *arg, struct vm_info *vm)
 {
 	if (!strncmp(arg, "vfio-pci", 8) || !strncmp(arg, "vfio-ap", 7) ||
@@ -119,6 +135,8 @@ static void parse_qemu(const char **argv, int argc, struct vm_info *vm)
 			a++; /* QEMU takes --opt as -opt */
 		if (!strcmp(a, "-name")) {
 			parse_qemu_name(next, vm);
+		} else if (!strcmp(a, "-uuid")) {
+			parse_uuid(next, vm);
 		} else if (!strcmp(a, "-m")) {
 			/* -m 4G, or -m size=4G,slots=...,maxmem=... */
 			vm->ram_kib = opt_value(next, "size", v, sizeof(v)) ?
@@ -135,7 +153,8 @@ static void parse_qemu(const char **argv, int argc, struct vm_info *vm)
 			vm->nnvme++;
 		} else if ((!strcmp(a, "-overcommit") &&
 			    strstr(next, "mem-lock=on")) ||
-			   (!strcmp(a, "-realtime") && strstr(next, "mlock=on"))) {
+			   (!strcmp(a, "-realtime") &&
+			    strstr(next, "mlock=on"))) {
 			vm->mem_locked = true;
 		} else if (!strcmp(a, "-machine") && strstr(next, "iommu=on")) {
 			vm->viommu = true;

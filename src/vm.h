@@ -21,6 +21,7 @@ enum vmm { VMM_NONE, VMM_QEMU, VMM_CLOUD_HYPERVISOR, VMM_CROSVM,
 struct vm_info {
 	enum vmm vmm;
 	char name[VM_NAME_LEN]; /* "" when the command line has none */
+	char uuid[37];		/* QEMU -uuid (libvirt's domain UUID), or "" */
 	uint64_t ram_kib;	/* guest RAM, 0 when not given */
 	unsigned int nvfio;	/* VFIO PCI or mdev devices */
 	unsigned int nnvme;	/* NVMe disks used through VFIO */

@@ -37,6 +37,20 @@ static void test_qemu_cmdline(void **state)
 	assert_int_equal(vm.ram_kib, 512 * 1024);
 	assert_int_equal(vm.nvfio, 1);
 	assert_true(vm.viommu);
+	assert_string_equal(vm.uuid, "");
+	/* libvirt's: -uuid; only a UUID's shape is taken */
+	assert_true(parse("qemu-system-x86_64 -name guest=vm1 -uuid "
+			  "7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203 -m 1G",
+			  &vm));
+	assert_string_equal(vm.uuid, "7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203");
+	assert_true(parse("qemu-system-x86_64 -uuid 7a3f0c52\"9d1e-4b8a-a2c4-"
+			  "5e6f70819203",
+			  &vm));
+	assert_string_equal(vm.uuid, "");
+	assert_true(parse("qemu-system-x86_64 -uuid 7a3f0c52-9d1e-4b8a-a2c4-"
+			  "5e6f708192031",
+			  &vm));
+	assert_string_equal(vm.uuid, "");
 	assert_true(parse("qemu-kvm -name web -m size=4G,slots=4,maxmem=8G "
 			  "-overcommit mem-lock=on", &vm));
 	assert_string_equal(vm.name, "web");

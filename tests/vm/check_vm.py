@@ -264,6 +264,11 @@ def check_late(c, block, name):
         c.check(test, precise, "no charge seen by the vfio_lock_acct probe")
 
 
+# guest-run.sh's qemu_like passes -uuid as libvirt does
+VM1_UUID = "7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203"
+VM1 = f'vm="vm1",vm_uuid="{VM1_UUID}"'
+
+
 def check_qemu_like(c, block, name):
     """A process named and invoked like QEMU is reported as its VM."""
     test = f"{name}: report --vm of VM vm1"
@@ -276,6 +281,7 @@ def check_qemu_like(c, block, name):
         return
     v, h = vms[0], holding[0]
     c.equal(test, "name", v["name"], "vm1")
+    c.equal(test, "uuid", v["uuid"], VM1_UUID)
     c.equal(test, "pid", v["pid"], h["pid"])
     c.equal(test, "vmm", v["vmm"], "qemu")
     c.equal(test, "guest_ram_kib", v["guest_ram_kib"], 512 * 1024)
@@ -299,8 +305,8 @@ def check_qemu_like(c, block, name):
     test = f"{name}: Prometheus textfile passes promtool"
     c.check(test, r.returncode == 0, r.stdout + r.stderr)
     c.check(test,
-            'memlockacct_vm_limit_below_libvirt{vm="vm1"} 1' in prom and
-            f'memlockacct_vm_locked_bytes{{vm="vm1"}} {h["vmlck_after"] * 1024}'
+            f'memlockacct_vm_limit_below_libvirt{{{VM1}}} 1' in prom and
+            f'memlockacct_vm_locked_bytes{{{VM1}}} {h["vmlck_after"] * 1024}'
             in prom, prom[-600:])
 
 

@@ -123,7 +123,8 @@ qemu_like() {
 	local name=$1 holder
 	ln -sf "$2" /tmp/qemu-system-x86_64
 	/tmp/qemu-system-x86_64 "$3" "/tmp/$name.ready" -name \
-		guest=vm1,debug-threads=on -m 512 -device \
+		guest=vm1,debug-threads=on -uuid 7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203 \
+		-m 512 -device \
 		"vfio-pci,host=$MLA_EDU_BDF" >"/tmp/$name.out" 2>"/tmp/$name.err" &
 	holder=$!
 	mla_wait_file "/tmp/$name.ready" 600
