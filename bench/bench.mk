@@ -40,5 +40,6 @@ bench: bench-programs static
 	$(BENCH_OUT)/hookcost 30 bench/results-hookcost.json
 	bench/progcost.sh
 	bench/vm-vfio.sh
+	bench/exporter.py
 
 .PHONY: bench bench-programs

@@ -14,6 +14,7 @@ with one scrape a second. Prints a table and writes JSON to OUT.
 import argparse
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -127,13 +128,14 @@ def main():
     args = ap.parse_args()
     # N holders of 4 KiB each, all at once, for as long as the runs take
     holders = subprocess.Popen([CHURN, str(args.procs), str(args.procs),
-                                str(3600 * 1000)], stdout=subprocess.DEVNULL)
+                                str(3600 * 1000)], stdout=subprocess.DEVNULL,
+                               start_new_session=True)
     try:
         time.sleep(5)
         results = [run(m, args) for m in (10000, 0)]
     finally:
-        holders.kill()
-        subprocess.run(["pkill", "-KILL", "-P", str(holders.pid)])
+        # the holders are its children: the whole session, parent and all
+        os.killpg(holders.pid, signal.SIGKILL)
         holders.wait()
     print(f"{'max-series':>10} {'samples':>8} {'text ms med/max':>16} "
           f"{'OM ms med/max':>14} {'bytes':>9} {'CPU %':>6} {'RSS MiB':>8}")
