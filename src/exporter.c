@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +26,11 @@
 struct exporter {
 	struct MHD_Daemon *daemon;
 	int fd;
-	pthread_mutex_t lock; /* the buffers, published_ns and scrapes */
+	pthread_mutex_t lock; /* the buffers and published_ns */
 	char *text, *om;
 	size_t text_len, om_len;
 	uint64_t published_ns; /* CLOCK_MONOTONIC; 0: nothing yet */
 	uint64_t stale_ns;
-	uint64_t scrapes;
 };
 
 static uint64_t now_ns(void)
@@ -115,9 +115,10 @@ static int open_listener(const char *addr, char *why, size_t why_len)
 	return fd;
 }
 
+/* @vary: the body depends on the Accept header (/metrics) */
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
-			     const char *type, void *body, size_t len,
-			     enum MHD_ResponseMemoryMode mode)
+			     const char *type, bool vary, void *body,
+			     size_t len, enum MHD_ResponseMemoryMode mode)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -131,7 +132,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	if (type != NULL && !strncmp(type, "text/plain; version", 19))
+	if (vary)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
@@ -141,7 +142,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 static enum MHD_Result text_reply(struct MHD_Connection *c, unsigned int status,
 				  const char *msg)
 {
-	return reply(c, status, "text/plain; charset=utf-8", (void *)msg,
+	return reply(c, status, "text/plain; charset=utf-8", false, (void *)msg,
 		     strlen(msg), MHD_RESPMEM_PERSISTENT);
 }
 
@@ -150,8 +151,6 @@ static enum MHD_Result metrics(struct exporter *ex, struct MHD_Connection *c)
 	const char *accept = MHD_lookup_connection_value(
 		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	enum prom_format fmt = prom_negotiate(accept);
-	struct MHD_Response *r;
-	enum MHD_Result ret;
 	char *copy = NULL;
 	size_t len = 0;
 
@@ -163,23 +162,13 @@ static enum MHD_Result metrics(struct exporter *ex, struct MHD_Connection *c)
 		copy = malloc(len ? len : 1);
 		if (copy)
 			memcpy(copy, src, len);
-		ex->scrapes++;
 	}
 	pthread_mutex_unlock(&ex->lock);
 	if (!copy)
 		return text_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "starting: no figures yet\n");
-	r = MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(copy);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				prom_content_type(fmt));
-	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	return reply(c, MHD_HTTP_OK, prom_content_type(fmt), true, copy, len,
+		     MHD_RESPMEM_MUST_FREE);
 }
 
 /* The event loop is alive: it published within the last stale_ns. */
@@ -202,7 +191,7 @@ static enum MHD_Result healthz(struct exporter *ex, struct MHD_Connection *c)
 	if (n < 0)
 		return MHD_NO;
 	return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		     "text/plain; charset=utf-8", msg, n,
+		     "text/plain; charset=utf-8", false, msg, n,
 		     MHD_RESPMEM_MUST_FREE);
 }
 
@@ -292,16 +281,6 @@ void exporter_publish(struct exporter *ex, char *text, size_t text_len,
 	pthread_mutex_unlock(&ex->lock);
 	free(old_text);
 	free(old_om);
-}
-
-uint64_t exporter_scrapes(struct exporter *ex)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&ex->lock);
-	n = ex->scrapes;
-	pthread_mutex_unlock(&ex->lock);
-	return n;
 }
 
 void exporter_stop(struct exporter *ex)

@@ -30,9 +30,6 @@ struct exporter *exporter_start(const char *addr, double stale_s, char *why,
 void exporter_publish(struct exporter *ex, char *text, size_t text_len,
 		      char *om, size_t om_len);
 
-/* Scrapes served so far. */
-uint64_t exporter_scrapes(struct exporter *ex);
-
 void exporter_stop(struct exporter *ex);
 
 /*

@@ -26,11 +26,6 @@ void exporter_publish(struct exporter *ex, char *text, size_t text_len,
 	free(om);
 }
 
-uint64_t exporter_scrapes(struct exporter *ex)
-{
-	return 0;
-}
-
 void exporter_stop(struct exporter *ex)
 {
 }

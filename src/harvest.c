@@ -123,6 +123,7 @@ static void learn_vm(struct mla_proc *p)
 /* Its cgroup v2 path, for --cgroup, and who it belongs to, for labels. */
 static void learn_cgroup(struct mla_proc *p)
 {
+	struct cgroup_attr attr;
 	char *text;
 
 	p->cgroup_checked = true;
@@ -134,12 +135,15 @@ static void learn_cgroup(struct mla_proc *p)
 	free(p->cgroup);
 	p->cgroup = cgroup_v2_path(text);
 	free(text);
-	if (!p->cg_attr)
-		p->cg_attr = malloc(sizeof(*p->cg_attr));
-	if (p->cg_attr && !cgroup_attr_parse(p->cgroup, p->cg_attr)) {
+	if (!cgroup_attr_parse(p->cgroup, &attr)) {
 		free(p->cg_attr);
 		p->cg_attr = NULL;
+		return;
 	}
+	if (!p->cg_attr)
+		p->cg_attr = malloc(sizeof(*p->cg_attr));
+	if (p->cg_attr)
+		*p->cg_attr = attr;
 }
 
 /*

@@ -29,16 +29,12 @@
 /*
  * A process's labels: pid, comm, vm, cgroup, and what the cgroup says:
  * systemd_unit, container_runtime, container_id, pod_uid ("" when none,
- * which Prometheus stores as no label).
+ * which Prometheus stores as no label). Malloc'd; NULL: out of memory.
  */
-struct labels {
-	char all[4 * LABEL_LEN + CGROUP_LABEL_LEN];
-};
-
-static void proc_labels(const struct mla_proc *p, struct labels *l)
+static char *proc_labels(const struct mla_proc *p)
 {
 	char comm[MLA_COMM_LEN + 1], ecomm[LABEL_LEN], evm[LABEL_LEN];
-	char ecg[CGROUP_LABEL_LEN], eunit[LABEL_LEN];
+	char ecg[CGROUP_LABEL_LEN], eunit[LABEL_LEN], *all;
 	const struct cgroup_attr *a = p->cg_attr;
 
 	memcpy(comm, p->comm, MLA_COMM_LEN);
@@ -48,12 +44,14 @@ static void proc_labels(const struct mla_proc *p, struct labels *l)
 	escape_prom_label(p->cgroup ? p->cgroup : "", ecg, sizeof(ecg));
 	escape_prom_label(a ? a->unit : "", eunit, sizeof(eunit));
 	/* runtime, id and uid are checked to be [a-z0-9-] by cgroup_attr.c */
-	snprintf(l->all, sizeof(l->all),
-		 "pid=\"%u\",comm=\"%s\",vm=\"%s\",cgroup=\"%s\","
-		 "systemd_unit=\"%s\",container_runtime=\"%s\","
-		 "container_id=\"%s\",pod_uid=\"%s\"",
-		 p->tgid, ecomm, evm, ecg, eunit, a ? a->runtime : "",
-		 a ? a->container_id : "", a ? a->pod_uid : "");
+	if (asprintf(&all,
+		     "pid=\"%u\",comm=\"%s\",vm=\"%s\",cgroup=\"%s\","
+		     "systemd_unit=\"%s\",container_runtime=\"%s\","
+		     "container_id=\"%s\",pod_uid=\"%s\"",
+		     p->tgid, ecomm, evm, ecg, eunit, a ? a->runtime : "",
+		     a ? a->container_id : "", a ? a->pod_uid : "") < 0)
+		return NULL;
+	return all;
 }
 
 /*
@@ -173,12 +171,19 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 		  "Memory charged to mm->pinned_vm (VmPin), by the subsystem "
 		  "holding it." },
 	};
-	struct labels l;
+	/* each process's labels, made once for all its samples */
+	char **l = calloc(n ? n : 1, sizeof(*l));
+	size_t kept = 0;
 
+	for (size_t i = 0; l && i < n; i++) {
+		l[kept] = proc_labels(pv[i]);
+		if (l[kept]) /* out of memory: that process has no samples */
+			pv[kept++] = pv[i];
+	}
+	n = kept;
 	for (size_t b = 0; b < 2; b++) {
 		help(f, om, by_source[b].name, "gauge", by_source[b].help);
 		for (size_t i = 0; i < n; i++) {
-			proc_labels(pv[i], &l);
 			for (int s = 0; s < MLA_NR_SOURCES; s++) {
 				int64_t v = proc_source(pv[i], by_source[b].counter, s);
 
@@ -186,7 +191,7 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 					fprintf(f,
 						"%s{%s,source=\"%s\"} %" PRId64
 						"\n",
-						by_source[b].name, l.all,
+						by_source[b].name, l[i],
 						source_name(s),
 						v * (int64_t)o->page_size);
 			}
@@ -205,9 +210,8 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if (!pv[i]->limit_known || pv[i]->limit_soft == UINT64_MAX)
 			continue;
-		proc_labels(pv[i], &l);
 		fprintf(f, "memlockacct_memlock_limit_bytes{%s} %" PRIu64 "\n",
-			l.all, pv[i]->limit_soft);
+			l[i], pv[i]->limit_soft);
 	}
 	help(f, om, "memlockacct_headroom_ratio", "gauge",
 	     "What is left of RLIMIT_MEMLOCK for the counter, as a share of it "
@@ -217,12 +221,11 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 
 		if (!proc_headroom_ratio(pv[i], 0, o->page_size, &r))
 			continue;
-		proc_labels(pv[i], &l);
 		for (int c = 0; c < MLA_NR_MM_COUNTERS; c++) {
 			proc_headroom_ratio(pv[i], c, o->page_size, &r);
 			fprintf(f,
 				"memlockacct_headroom_ratio{%s,counter=\"%s\"} %.6g\n",
-				l.all, counter_name(c), r);
+				l[i], counter_name(c), r);
 		}
 	}
 	help(f, om, "memlockacct_double_counted_bytes", "gauge",
@@ -235,7 +238,6 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 
 		if (!proc_overlap(pv[i], &fig, &known, &cap))
 			continue;
-		proc_labels(pv[i], &l);
 		v[0] = fig.mlock_vfio;
 		v[1] = fig.vfio_vfio;
 		v[2] = fig.locked_pinned;
@@ -243,15 +245,17 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 			fprintf(f,
 				"memlockacct_double_counted_bytes{%s,"
 				"kind=\"%s\"} %" PRIu64 "\n",
-				l.all, kinds[k], v[k]);
+				l[i], kinds[k], v[k]);
 	}
 	help(f, om, "memlockacct_refusals_total", "counter",
 	     "Charges refused to the process since the tool started.");
 	for (size_t i = 0; i < n; i++) {
-		proc_labels(pv[i], &l);
-		fprintf(f, "memlockacct_refusals_total{%s} %u\n", l.all,
+		fprintf(f, "memlockacct_refusals_total{%s} %u\n", l[i],
 			pv[i]->nfailures);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
 }
 
 /* A VM's gauge: a value, or absent (unknown, unlimited). */

@@ -20,10 +20,10 @@
 #include <linux/types.h>
 #include "memlockacct.h"
 #include "memlockacct.skel.h"
+#include "exporter.h"
 #include "model.h"
 #include "output.h"
 #include "procfs.h"
-#include "exporter.h"
 #include "replay.h"
 #include "session_int.h"
 
