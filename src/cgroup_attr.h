@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include "kube.h"
+
 #define CG_ID_LEN 65  /* 64 hex digits */
 #define CG_UID_LEN 37 /* a UUID with dashes (static pods: 32 hex) */
 
@@ -18,9 +20,15 @@ struct cgroup_attr {
 	const char *runtime; /* docker, containerd, cri-o, podman, or "" */
 	char container_id[CG_ID_LEN]; /* or "" */
 	char pod_uid[CG_UID_LEN];     /* with dashes, or "" */
+	/* the kubelet's names for that pod (kube.h), or "" */
+	char pod_namespace[KUBE_NS_LEN];
+	char pod_name[KUBE_NAME_LEN];
 };
 
-/* Fill @a from @path ("/system.slice/docker-ID.scope"); false: nothing. */
+/*
+ * Fill @a from @path ("/system.slice/docker-ID.scope"); false: nothing.
+ * Pod names are not in a path: the caller adds them (kube_pod_names).
+ */
 bool cgroup_attr_parse(const char *path, struct cgroup_attr *a);
 
 #endif

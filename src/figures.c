@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup_attr.h"
 #include "figures.h"
+#include "kube.h"
 
 const char *unit_suffix(enum out_unit u)
 {
@@ -233,4 +235,15 @@ void vm_limits(const struct vm_group *v, unsigned int page_size,
 		!cap && l->libvirt_kib && l->soft_kib < l->libvirt_kib;
 	l->fits_next_device =
 		cap || l->headroom_kib >= (int64_t)l->next_device_kib;
+}
+
+bool vm_group_vmi(const struct vm_group *g, char *ns, char *name)
+{
+	const struct cgroup_attr *a = g->main->cg_attr;
+
+	ns[0] = name[0] = '\0';
+	if (!g->main->vm || !a || !a->pod_uid[0] ||
+	    (a->pod_name[0] && strncmp(a->pod_name, "virt-launcher-", 14)))
+		return false;
+	return kube_vmi(g->main->vm->name, ns, name);
 }

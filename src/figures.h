@@ -110,6 +110,12 @@ struct vm_group {
 	unsigned int nprocs, vfio_groups;
 };
 
+/*
+ * The KubeVirt VMI a VM is (its VMM in a pod, not one named otherwise than
+ * virt-launcher-*, its domain <namespace>_<name>); false: none.
+ */
+bool vm_group_vmi(const struct vm_group *g, char *ns, char *name);
+
 /* The VMs among the shown processes; caller frees. */
 struct vm_group *vm_groups(struct mla_model *m, const struct proc_filter *flt,
 			   unsigned int page_size, size_t *count);

@@ -15,6 +15,7 @@
 
 #include <linux/types.h>
 #include "cgroup_attr.h"
+#include "kube.h"
 #include "memlockacct.h"
 #include "memlockacct.skel.h"
 #include "model.h"
@@ -140,6 +141,9 @@ static void learn_cgroup(struct mla_proc *p)
 		p->cg_attr = NULL;
 		return;
 	}
+	if (attr.pod_uid[0])
+		kube_pod_names(KUBE_POD_LOG_DIR, attr.pod_uid,
+			       attr.pod_namespace, attr.pod_name);
 	if (!p->cg_attr)
 		p->cg_attr = malloc(sizeof(*p->cg_attr));
 	if (p->cg_attr)

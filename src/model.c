@@ -380,6 +380,8 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 				memcpy(p->comm, e->comm, sizeof(p->comm));
 			p->uid = e->uid;
 		}
+		if (e->counter < MLA_NR_COUNTERS && e->source < MLA_NR_SOURCES)
+			m->refused[e->counter][e->source]++;
 		add_failure(m, e);
 		return p;
 	case MLA_EV_MM_GONE:
@@ -611,6 +613,11 @@ size_t model_procs(struct mla_model *m, struct mla_proc ***out)
 size_t model_users(struct mla_model *m, struct mla_user ***out)
 {
 	return collect(m->users, m->nusers, (void ***)out);
+}
+
+uint64_t model_refusals(const struct mla_model *m, int counter, int source)
+{
+	return m->refused[counter][source];
 }
 
 size_t model_failures(struct mla_model *m, const struct mla_failure **out)

@@ -189,5 +189,7 @@ struct mla_failure {
 	uint64_t already_locked; /* pages of an mlock request locked already */
 };
 size_t model_failures(struct mla_model *m, const struct mla_failure **out);
+/* Refusals since the start, by the counter checked and the source. */
+uint64_t model_refusals(const struct mla_model *m, int counter, int source);
 
 #endif

@@ -21,6 +21,8 @@ struct mla_model {
 	size_t nprocs, ninsts, nusers;
 	struct mla_failure *failures;
 	size_t nfailures, capfailures;
+	/* every refusal, by counter checked and source: failures[] is bounded */
+	uint64_t refused[MLA_NR_COUNTERS][MLA_NR_SOURCES];
 	bool vfio_precise;
 };
 

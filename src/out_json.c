@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "cgroup_attr.h"
+#include "kube.h"
 #include "explain.h"
 #include "model.h"
 #include "names.h"
@@ -259,6 +260,10 @@ static struct json_object *cgroup_json(const struct mla_proc *p)
 	jadd(j, "container_id",
 	     a && a->container_id[0] ? jstr(a->container_id) : NULL);
 	jadd(j, "pod_uid", a && a->pod_uid[0] ? jstr(a->pod_uid) : NULL);
+	/* DNS-1123 names (kube.c): nothing to escape */
+	jadd(j, "pod_namespace",
+	     a && a->pod_namespace[0] ? jstr(a->pod_namespace) : NULL);
+	jadd(j, "pod_name", a && a->pod_name[0] ? jstr(a->pod_name) : NULL);
 	return j;
 }
 
@@ -443,13 +448,21 @@ struct json_object *vms_json(struct mla_model *m, const struct proc_filter *f,
 		struct json_object *d = json_object_new_object();
 		const struct vm_info *vm = g[i].main->vm;
 		char name[4 * sizeof(g[i].name)];
+		char vmi_ns[KUBE_NS_LEN], vmi[KUBE_NAME_LEN];
+		struct json_object *kv = NULL;
 		struct vm_limits l;
 
 		vm_limits(&g[i], o->page_size, &l);
+		if (vm_group_vmi(&g[i], vmi_ns, vmi)) {
+			kv = json_object_new_object();
+			jadd(kv, "namespace", jstr(vmi_ns));
+			jadd(kv, "name", jstr(vmi));
+		}
 		jadd(j, "name",
 		     jstr(escape_text(g[i].name, name, sizeof(name))));
 		jadd(j, "vmm", jstr(vmm_name(vm->vmm)));
 		jadd(j, "uuid", vm->uuid[0] ? jstr(vm->uuid) : NULL);
+		jadd(j, "kubevirt_vmi", kv);
 		jadd(j, "pid", jint(g[i].main->tgid));
 		jadd(j, "processes", jint(g[i].nprocs));
 		jadd(j, "guest_ram_kib", jint(vm->ram_kib));

@@ -15,6 +15,8 @@
 
 #include "cgroup_attr.h"
 #include "escape.h"
+#include "figures.h"
+#include "kube.h"
 #include "model.h"
 #include "names.h"
 #include "output.h"
@@ -28,28 +30,41 @@
 
 /*
  * A process's labels: pid, comm, vm, cgroup, and what the cgroup says:
- * systemd_unit, container_runtime, container_id, pod_uid ("" when none,
- * which Prometheus stores as no label). Malloc'd; NULL: out of memory.
+ * systemd_unit, container_runtime, container_id, pod_uid, pod_namespace,
+ * pod_name ("" when none, which Prometheus stores as no label). With
+ * @proc false, only the cgroup's. Malloc'd; NULL: out of memory.
  */
-static char *proc_labels(const struct mla_proc *p)
+static char *labels(const struct mla_proc *p, bool proc)
 {
 	char comm[MLA_COMM_LEN + 1], ecomm[LABEL_LEN], evm[LABEL_LEN];
-	char ecg[CGROUP_LABEL_LEN], eunit[LABEL_LEN], *all;
+	char ecg[CGROUP_LABEL_LEN], eunit[LABEL_LEN], head[2 * LABEL_LEN + 64];
 	const struct cgroup_attr *a = p->cg_attr;
+	char *all;
 
-	memcpy(comm, p->comm, MLA_COMM_LEN);
-	comm[MLA_COMM_LEN] = '\0';
-	escape_prom_label(comm, ecomm, sizeof(ecomm));
-	escape_prom_label(p->vm ? p->vm->name : "", evm, sizeof(evm));
 	escape_prom_label(p->cgroup ? p->cgroup : "", ecg, sizeof(ecg));
 	escape_prom_label(a ? a->unit : "", eunit, sizeof(eunit));
-	/* runtime, id and uid are checked to be [a-z0-9-] by cgroup_attr.c */
-	if (asprintf(&all,
-		     "pid=\"%u\",comm=\"%s\",vm=\"%s\",cgroup=\"%s\","
-		     "systemd_unit=\"%s\",container_runtime=\"%s\","
-		     "container_id=\"%s\",pod_uid=\"%s\"",
-		     p->tgid, ecomm, evm, ecg, eunit, a ? a->runtime : "",
-		     a ? a->container_id : "", a ? a->pod_uid : "") < 0)
+	head[0] = '\0';
+	if (proc) {
+		memcpy(comm, p->comm, MLA_COMM_LEN);
+		comm[MLA_COMM_LEN] = '\0';
+		escape_prom_label(comm, ecomm, sizeof(ecomm));
+		escape_prom_label(p->vm ? p->vm->name : "", evm, sizeof(evm));
+		snprintf(head, sizeof(head),
+			 "pid=\"%u\",comm=\"%s\",vm=\"%s\",", p->tgid, ecomm,
+			 evm);
+	}
+	/*
+	 * runtime, id and uid are checked to be [a-z0-9-] by cgroup_attr.c,
+	 * the pod's names to be DNS-1123 by kube.c
+	 */
+	if (asprintf(
+		    &all,
+		    "%scgroup=\"%s\",systemd_unit=\"%s\",container_runtime=\"%s\","
+		    "container_id=\"%s\",pod_uid=\"%s\",pod_namespace=\"%s\","
+		    "pod_name=\"%s\"",
+		    head, ecg, eunit, a ? a->runtime : "",
+		    a ? a->container_id : "", a ? a->pod_uid : "",
+		    a ? a->pod_namespace : "", a ? a->pod_name : "") < 0)
 		return NULL;
 	return all;
 }
@@ -77,10 +92,21 @@ static bool shown(const struct mla_proc *p, const struct proc_filter *flt)
 		p->nfailures);
 }
 
+/*
+ * What a process holds of @counter from @source, pages: of an mm counter
+ * its own, of a per-user one its share of its user's.
+ */
+static int64_t held_from(const struct mla_proc *p, int counter, int source)
+{
+	if (counter < MLA_NR_MM_COUNTERS)
+		return proc_source(p, counter, source);
+	return proc_user_share(p, counter - MLA_NR_MM_COUNTERS, source);
+}
+
 /* The processes past --max-series, summed (pages). */
 struct rest {
 	size_t procs;
-	int64_t by_src[MLA_NR_MM_COUNTERS][MLA_NR_SOURCES];
+	int64_t by_src[MLA_NR_COUNTERS][MLA_NR_SOURCES];
 };
 
 /* The samples write_procs() gives @p. */
@@ -91,9 +117,9 @@ static size_t proc_series(const struct mla_proc *p, unsigned int page_size)
 	size_t n = 1; /* refusals */
 	double r;
 
-	for (int c = 0; c < MLA_NR_MM_COUNTERS; c++)
+	for (int c = 0; c < MLA_NR_COUNTERS; c++)
 		for (int s = 0; s < MLA_NR_SOURCES; s++)
-			n += proc_source(p, c, s) != 0;
+			n += held_from(p, c, s) != 0;
 	n += p->limit_known && p->limit_soft != UINT64_MAX;
 	n += proc_headroom_ratio(p, 0, page_size, &r) ? MLA_NR_MM_COUNTERS : 0;
 	n += proc_overlap(p, &fig, &known, &cap) ? 3 : 0;
@@ -119,25 +145,19 @@ static int by_rank(const void *a, const void *b)
 }
 
 /*
- * Keep in @pv the processes shown, best ranked first, while their samples
- * fit @max (0: no bound); sum the others' sizes into @rest.
+ * Keep in @pv the best ranked processes while their samples fit @max (0:
+ * no bound); sum the others' sizes into @rest.
  */
 static size_t select_procs(struct mla_proc **pv, size_t n,
-			   const struct proc_filter *flt,
 			   const struct out_opts *o, unsigned int max,
 			   struct rest *rest)
 {
 	size_t kept = 0, series = 0;
 
 	memset(rest, 0, sizeof(*rest));
-	for (size_t i = 0; i < n; i++)
-		if (shown(pv[i], flt))
-			pv[kept++] = pv[i];
 	if (!max)
-		return kept;
-	qsort(pv, kept, sizeof(*pv), by_rank);
-	n = kept;
-	kept = 0;
+		return n;
+	qsort(pv, n, sizeof(*pv), by_rank);
 	for (size_t i = 0; i < n; i++) {
 		size_t ns = proc_series(pv[i], o->page_size);
 
@@ -147,11 +167,43 @@ static size_t select_procs(struct mla_proc **pv, size_t n,
 			continue;
 		}
 		rest->procs++;
-		for (int c = 0; c < MLA_NR_MM_COUNTERS; c++)
+		for (int c = 0; c < MLA_NR_COUNTERS; c++)
 			for (int s = 0; s < MLA_NR_SOURCES; s++)
-				rest->by_src[c][s] += proc_source(pv[i], c, s);
+				rest->by_src[c][s] += held_from(pv[i], c, s);
 	}
 	return kept;
+}
+
+static void write_held(FILE *f, struct mla_proc **pv, char **l, size_t n,
+		       const struct rest *rest, const struct out_opts *o)
+{
+	help(f, false, "memlockacct_locked_bytes", "gauge",
+	     "Memory charged to a counter compared with RLIMIT_MEMLOCK, by the "
+	     "subsystem holding it; of a per-user counter, the process's share.");
+	for (int c = 0; c < MLA_NR_COUNTERS; c++) {
+		for (size_t i = 0; i < n; i++)
+			for (int s = 0; s < MLA_NR_SOURCES; s++) {
+				int64_t v = held_from(pv[i], c, s);
+
+				if (v)
+					fprintf(f,
+						"memlockacct_locked_bytes{%s,"
+						"counter=\"%s\",source=\"%s\"} "
+						"%" PRId64 "\n",
+						l[i], counter_name(c),
+						source_name(s),
+						v * (int64_t)o->page_size);
+			}
+		for (int s = 0; rest->procs && s < MLA_NR_SOURCES; s++)
+			if (rest->by_src[c][s])
+				fprintf(f,
+					"memlockacct_locked_bytes{summed=\"true\","
+					"counter=\"%s\",source=\"%s\"} %" PRId64
+					"\n",
+					counter_name(c), source_name(s),
+					rest->by_src[c][s] *
+						(int64_t)o->page_size);
+	}
 }
 
 static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
@@ -159,59 +211,24 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 {
 	static const char *const kinds[] = { "mlock_and_vfio", "vfio_and_vfio",
 					     "locked_and_pinned" };
-	static const struct {
-		const char *name;
-		int counter;
-		const char *help;
-	} by_source[] = {
-		{ "memlockacct_locked_bytes", MLA_LOCKED_VM,
-		  "Memory charged to mm->locked_vm (VmLck), by the subsystem "
-		  "holding it." },
-		{ "memlockacct_pinned_bytes", MLA_PINNED_VM,
-		  "Memory charged to mm->pinned_vm (VmPin), by the subsystem "
-		  "holding it." },
-	};
 	/* each process's labels, made once for all its samples */
 	char **l = calloc(n ? n : 1, sizeof(*l));
 	size_t kept = 0;
 
 	for (size_t i = 0; l && i < n; i++) {
-		l[kept] = proc_labels(pv[i]);
+		l[kept] = labels(pv[i], true);
 		if (l[kept]) /* out of memory: that process has no samples */
 			pv[kept++] = pv[i];
 	}
 	n = kept;
-	for (size_t b = 0; b < 2; b++) {
-		help(f, om, by_source[b].name, "gauge", by_source[b].help);
-		for (size_t i = 0; i < n; i++) {
-			for (int s = 0; s < MLA_NR_SOURCES; s++) {
-				int64_t v = proc_source(pv[i], by_source[b].counter, s);
-
-				if (v)
-					fprintf(f,
-						"%s{%s,source=\"%s\"} %" PRId64
-						"\n",
-						by_source[b].name, l[i],
-						source_name(s),
-						v * (int64_t)o->page_size);
-			}
-		}
-		for (int s = 0; rest->procs && s < MLA_NR_SOURCES; s++)
-			if (rest->by_src[by_source[b].counter][s])
-				fprintf(f,
-					"%s{summed=\"true\",source=\"%s\"} %" PRId64
-					"\n",
-					by_source[b].name, source_name(s),
-					rest->by_src[by_source[b].counter][s] *
-						(int64_t)o->page_size);
-	}
-	help(f, om, "memlockacct_memlock_limit_bytes", "gauge",
+	write_held(f, pv, l, n, rest, o);
+	help(f, om, "memlockacct_limit_bytes", "gauge",
 	     "The process's RLIMIT_MEMLOCK soft limit (absent when unlimited).");
 	for (size_t i = 0; i < n; i++) {
 		if (!pv[i]->limit_known || pv[i]->limit_soft == UINT64_MAX)
 			continue;
-		fprintf(f, "memlockacct_memlock_limit_bytes{%s} %" PRIu64 "\n",
-			l[i], pv[i]->limit_soft);
+		fprintf(f, "memlockacct_limit_bytes{%s} %" PRIu64 "\n", l[i],
+			pv[i]->limit_soft);
 	}
 	help(f, om, "memlockacct_headroom_ratio", "gauge",
 	     "What is left of RLIMIT_MEMLOCK for the counter, as a share of it "
@@ -247,15 +264,135 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 				"kind=\"%s\"} %" PRIu64 "\n",
 				l[i], kinds[k], v[k]);
 	}
-	help(f, om, "memlockacct_refusals_total", "counter",
+	help(f, om, "memlockacct_process_refusals_total", "counter",
 	     "Charges refused to the process since the tool started.");
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "memlockacct_refusals_total{%s} %u\n", l[i],
+		fprintf(f, "memlockacct_process_refusals_total{%s} %u\n", l[i],
 			pv[i]->nfailures);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(l[i]);
 	free(l);
+}
+
+/* Order processes by cgroup path (none last), to sum them per cgroup. */
+static int by_cgroup(const void *a, const void *b)
+{
+	const struct mla_proc *p = *(struct mla_proc *const *)a;
+	const struct mla_proc *q = *(struct mla_proc *const *)b;
+
+	if (!p->cgroup || !q->cgroup)
+		return !p->cgroup - !q->cgroup;
+	return strcmp(p->cgroup, q->cgroup);
+}
+
+struct cg_sum {
+	const struct mla_proc *first; /* its labels */
+	uint64_t pages[MLA_NR_MM_COUNTERS];
+};
+
+static int by_size(const void *a, const void *b)
+{
+	const struct cg_sum *x = a, *y = b;
+	uint64_t sx = x->pages[0] + x->pages[1], sy = y->pages[0] + y->pages[1];
+
+	return sx > sy ? -1 : sx < sy;
+}
+
+/*
+ * Per cgroup, what its shown processes hold (all of them, also those
+ * past --max-series): pods and units outlive their processes' pids. At
+ * most @max cgroups (0: all), the largest; memlockacct_cgroups_left_out
+ * counts the others.
+ */
+static void write_cgroups(FILE *f, bool om, struct mla_proc **pv, size_t n,
+			  unsigned int max, const struct out_opts *o)
+{
+	struct mla_proc **sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	struct cg_sum *sum = calloc(n ? n : 1, sizeof(*sum));
+	size_t nsum = 0, left = 0;
+
+	help(f, om, "memlockacct_cgroup_locked_bytes", "gauge",
+	     "What a cgroup's processes hold in locked_vm and pinned_vm.");
+	if (!sorted || !sum) { /* out of memory: no cgroup series this time */
+		free(sorted);
+		free(sum);
+		return;
+	}
+	if (n)
+		memcpy(sorted, pv, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), by_cgroup);
+	for (size_t i = 0; i < n && sorted[i]->cgroup; i++) {
+		if (!nsum ||
+		    strcmp(sum[nsum - 1].first->cgroup, sorted[i]->cgroup))
+			sum[nsum++].first = sorted[i];
+		for (int c = 0; c < MLA_NR_MM_COUNTERS; c++)
+			sum[nsum - 1].pages[c] += proc_final(sorted[i], c);
+	}
+	qsort(sum, nsum, sizeof(*sum), by_size);
+	if (max && nsum > max) {
+		left = nsum - max;
+		nsum = max;
+	}
+	for (size_t i = 0; i < nsum; i++) {
+		char *l = labels(sum[i].first, false);
+
+		for (int c = 0; l && c < MLA_NR_MM_COUNTERS; c++)
+			fprintf(f,
+				"memlockacct_cgroup_locked_bytes{%s,counter=\"%s\"} "
+				"%" PRIu64 "\n",
+				l, counter_name(c),
+				umul(sum[i].pages[c], o->page_size));
+		free(l);
+	}
+	help(f, om, "memlockacct_cgroups_left_out", "gauge",
+	     "cgroups past --max-series, without a "
+	     "memlockacct_cgroup_locked_bytes series.");
+	fprintf(f, "memlockacct_cgroups_left_out %zu\n", left);
+	free(sorted);
+	free(sum);
+}
+
+/* The per-user counters, by source: all of a uid's processes share one. */
+static void write_users(FILE *f, bool om, struct mla_model *m,
+			const struct out_opts *o)
+{
+	struct mla_user **uv;
+	size_t n = model_users(m, &uv);
+
+	help(f, om, "memlockacct_user_locked_bytes", "gauge",
+	     "What a uid's per-user counter holds, by the subsystem holding it.");
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < MLA_NR_USER_COUNTERS; c++)
+			for (int s = 0; s < MLA_NR_SOURCES; s++)
+				if (uv[i]->by_src[c][s])
+					fprintf(f,
+						"memlockacct_user_locked_bytes{"
+						"uid=\"%u\",counter=\"%s\","
+						"source=\"%s\"} %" PRId64 "\n",
+						uv[i]->uid,
+						counter_name(
+							MLA_NR_MM_COUNTERS + c),
+						source_name(s),
+						uv[i]->by_src[c][s] *
+							(int64_t)o->page_size);
+	free(uv);
+}
+
+/* Refusals host-wide: they stay counted after their processes exit. */
+static void write_refusals(FILE *f, bool om, struct mla_model *m)
+{
+	help(f, om, "memlockacct_refusals_total", "counter",
+	     "Charges the kernel refused since the tool started, by the counter "
+	     "it checked against RLIMIT_MEMLOCK and the source.");
+	for (int c = 0; c < MLA_NR_COUNTERS; c++)
+		for (int s = 0; s < MLA_NR_SOURCES; s++)
+			if (model_refusals(m, c, s))
+				fprintf(f,
+					"memlockacct_refusals_total{source=\"%s\","
+					"check=\"%s\"} %" PRIu64 "\n",
+					source_name(s), counter_name(c),
+					model_refusals(m, c, s));
 }
 
 /* A VM's gauge: a value, or absent (unknown, unlimited). */
@@ -304,7 +441,8 @@ static void write_vms(FILE *f, bool om, struct mla_model *m,
 	for (int k = 0; k < (int)(sizeof(fields) / sizeof(fields[0])); k++) {
 		help(f, om, fields[k].metric, "gauge", fields[k].help);
 		for (size_t i = 0; g && i < n; i++) {
-			char label[LABEL_LEN];
+			char label[LABEL_LEN], ns[KUBE_NS_LEN],
+				vmi[KUBE_NAME_LEN];
 			struct vm_limits l;
 			int64_t v;
 
@@ -312,10 +450,13 @@ static void write_vms(FILE *f, bool om, struct mla_model *m,
 			if (!vm_value(&g[i], &l, o->page_size, k, &v))
 				continue;
 			escape_prom_label(g[i].name, label, sizeof(label));
-			/* a UUID is hex and dashes (vm.c): no escaping */
-			fprintf(f, "%s{vm=\"%s\",vm_uuid=\"%s\"} %" PRId64 "\n",
+			vm_group_vmi(&g[i], ns, vmi);
+			/* a UUID is hex and dashes (vm.c), VMI names DNS-1123 */
+			fprintf(f,
+				"%s{vm=\"%s\",vm_uuid=\"%s\",vmi_namespace=\"%s\","
+				"vmi_name=\"%s\"} %" PRId64 "\n",
 				fields[k].metric, label, g[i].main->vm->uuid,
-				v);
+				ns, vmi, v);
 		}
 	}
 	free(g);
@@ -327,17 +468,23 @@ void prom_render(FILE *f, enum prom_format fmt, struct mla_model *m,
 {
 	bool om = fmt == PROM_OPENMETRICS;
 	struct mla_proc **pv;
+	size_t n, shown_n = 0;
 	struct rest rest;
-	size_t n;
 
 	n = model_procs(m, &pv);
-	n = select_procs(pv, n, flt, o, o->max_series, &rest);
+	for (size_t i = 0; i < n; i++)
+		if (shown(pv[i], flt))
+			pv[shown_n++] = pv[i];
+	write_cgroups(f, om, pv, shown_n, o->max_series, o);
+	n = select_procs(pv, shown_n, o, o->max_series, &rest);
 	write_procs(f, om, pv, n, &rest, o);
 	free(pv);
 	help(f, om, "memlockacct_summed_processes", "gauge",
 	     "Processes past --max-series: their sizes are summed into the "
 	     "summed=\"true\" series.");
 	fprintf(f, "memlockacct_summed_processes %zu\n", rest.procs);
+	write_users(f, om, m, o);
+	write_refusals(f, om, m);
 	write_vms(f, om, m, flt, o);
 	help(f, om, "memlockacct_lost_events_total", "counter",
 	     "Events the ring buffer had no room for (totals stay exact).");

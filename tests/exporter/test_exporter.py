@@ -203,7 +203,8 @@ def held_in_prometheus(c, prom, holder, cg_rel, cg_unit):
     if not c.check(t, want == HELD_BYTES, f"/proc says {want}, the program "
                    f"means to hold {HELD_BYTES}"):
         return
-    q = f'memlockacct_locked_bytes{{pid="{holder.pid}",source="mlock"}}'
+    q = (f'memlockacct_locked_bytes{{pid="{holder.pid}",counter="locked_vm",'
+         'source="mlock"}')
     res = wait_for(lambda: [r for r in prom.query(q) if r[1] == str(want)])
     if not c.check(t, res, f"{q}: {prom.query(q)} (want {want}); "
                    f"prometheus: {prom.log_tail()}"):
@@ -234,7 +235,7 @@ def report_cgroup(c, tool, holder, cg_rel, cg_unit):
         c.equal(t, "cgroup", procs[0].get("cgroup"),
                 {"path": cg_rel, "systemd_unit": cg_unit,
                  "container_runtime": None, "container_id": None,
-                 "pod_uid": None})
+                 "pod_uid": None, "pod_namespace": None, "pod_name": None})
         c.equal(t, "locked_kib", procs[0]["locked_vm"]["final_kib"],
                 HELD_BYTES // 1024)
 
@@ -259,7 +260,7 @@ def max_series(c, tool):
         c.equal(t, "per-process samples", body.count("{pid="), 0)
         summed = [int(line.rsplit(" ", 1)[1]) for line in body.splitlines()
                   if line.startswith('memlockacct_locked_bytes{summed="true",'
-                                     'source="mlock"}')]
+                                     'counter="locked_vm",source="mlock"}')]
         c.check(t, summed and summed[0] >= HELD_BYTES,
                 f"summed mlock {summed}, the holder alone has {HELD_BYTES}")
         procs = [line for line in body.splitlines()
@@ -271,7 +272,8 @@ def max_series(c, tool):
 
 
 def refusal_in_prometheus(c, prom, cg_dir, cg_rel, workdir):
-    """An unprivileged mlock over a 64 KiB limit: refusals_total 1."""
+    """An unprivileged mlock over a 64 KiB limit: the process's refusals
+    1, the host's mlock/locked_vm refusals 1."""
     t = "exporter + prometheus: a refused mlock counted"
     script = ("import ctypes,mmap,sys\n"
               "libc=ctypes.CDLL(None,use_errno=True)\n"
@@ -296,12 +298,21 @@ def refusal_in_prometheus(c, prom, cg_dir, cg_rel, workdir):
         if not c.check(t, line == ["-1", "12"],
                        f"mlock as nobody said {line} (want -1 ENOMEM)"):
             return
-        q = f'memlockacct_refusals_total{{pid="{p.pid}"}}'
+        q = f'memlockacct_process_refusals_total{{pid="{p.pid}"}}'
         res = wait_for(lambda: [r for r in prom.query(q) if r[1] == "1"])
         if c.check(t, res, f"{q}: {prom.query(q)}"):
             c.equal(t, "its cgroup label", res[0][0].get("cgroup"), cg_rel)
             NOTES.append(f"  query {q} = {res[0][1]}, labels "
                          f"{json.dumps(res[0][0], sort_keys=True)}")
+        # the host's count; earlier stages' refusals are not this
+        # exporter's: it started in this test, so only this one is there
+        t = "exporter + prometheus: the host's refusals by source and check"
+        qr = 'memlockacct_refusals_total'
+        got = wait_for(lambda: [r for r in prom.query(qr)
+                                if r[0].get("source") == "mlock"])
+        c.equal(t, qr, sorted((r[0]["source"], r[0]["check"], r[1])
+                              for r in got or []),
+                [("mlock", "locked_vm", "1")])
         # it holds nothing of its 64 KiB: all of the limit is left
         t = "exporter + prometheus: headroom_ratio of the refused process"
         qh = f'memlockacct_headroom_ratio{{pid="{p.pid}"}}'
@@ -310,7 +321,7 @@ def refusal_in_prometheus(c, prom, cg_dir, cg_rel, workdir):
         c.equal(t, qh, got, [("locked_vm", "1"), ("pinned_vm", "1")])
         t = "prometheus: the shipped rules fire MemlockRefused for it"
         qa = ('ALERTS{alertname="MemlockRefused",alertstate="firing",'
-              f'pid="{p.pid}"}}')
+              'source="mlock",check="locked_vm"}')
         alert = wait_for(lambda: prom.query(qa), timeout=20)
         if c.check(t, alert, f"{qa}: nothing; {prom.log_tail()}"):
             NOTES.append(f"  query {qa}: labels "
@@ -318,6 +329,87 @@ def refusal_in_prometheus(c, prom, cg_dir, cg_rel, workdir):
     finally:
         p.stdin.close()
         p.wait(10)
+
+POD_UID = "5d1c2e0a-7b1f-4c55-9a3e-0f6b8e2d4c11"
+POD_CONTAINER = "3f9e" * 16
+POD_NS, POD_NAME = "memlockacct-test", "holder-0"
+
+
+def pod_in_prometheus(c, prom, tool, root, bindir):
+    """A holder in a cgroup shaped like a Kubernetes pod's (systemd
+    driver, containerd), with the kubelet's log directory naming the pod:
+    its series and its pod's carry every attribution label."""
+    t = "exporter + prometheus: a holder in a Kubernetes-shaped pod cgroup"
+    pod_slice = ("kubepods-burstable-pod" + POD_UID.replace("-", "_") +
+                 ".slice")
+    scope = f"cri-containerd-{POD_CONTAINER}.scope"
+    parts = ["kubepods.slice", "kubepods-burstable.slice", pod_slice, scope]
+    rel = "/" + "/".join(parts)
+    made, holder = [], None
+    logs = "/var/log/pods"
+    made_logs = not os.path.isdir(logs)
+    poddir = os.path.join(logs, f"{POD_NS}_{POD_NAME}_{POD_UID}")
+    try:
+        d = root
+        for part in parts:
+            d = os.path.join(d, part)
+            if not os.path.isdir(d):
+                os.mkdir(d)
+                made.append(d)
+        os.makedirs(poddir)
+        holder = subprocess.Popen(
+            ["sh", "-c", f'echo $$ > {root}{rel}/cgroup.procs && exec "$@"',
+             "sh", os.path.join(bindir, "workload"), "--hold"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+        mla_scenarios.read_until(holder.stdout, "holding")
+        want = vmlck_bytes(holder.pid)
+        q = (f'memlockacct_locked_bytes{{pid="{holder.pid}",'
+             'counter="locked_vm",source="mlock"}')
+        res = wait_for(lambda: [r for r in prom.query(q)
+                                if r[1] == str(want)])
+        if not c.check(t, want == HELD_BYTES and res,
+                       f"/proc {want}; {q}: {prom.query(q)}"):
+            return
+        attr = {"cgroup": rel, "systemd_unit": scope,
+                "container_runtime": "containerd",
+                "container_id": POD_CONTAINER, "pod_uid": POD_UID,
+                "pod_namespace": POD_NS, "pod_name": POD_NAME}
+        c.equal(t, "labels", {k: res[0][0].get(k) for k in attr}, attr)
+        NOTES.append(f"  query {q} = {res[0][1]} (/proc VmLck {want} bytes), "
+                     f"labels {json.dumps(res[0][0], sort_keys=True)}")
+        t = "exporter + prometheus: the pod's cgroup series"
+        qc = (f'memlockacct_cgroup_locked_bytes{{pod_name="{POD_NAME}",'
+              f'pod_namespace="{POD_NS}",counter="locked_vm"}}')
+        got = wait_for(lambda: [r for r in prom.query(qc)
+                                if r[1] == str(want)])
+        if c.check(t, got, f"{qc}: {prom.query(qc)} (want {want})"):
+            c.equal(t, "labels", {k: got[0][0].get(k) for k in attr}, attr)
+            NOTES.append(f"  query {qc} = {got[0][1]}")
+        t = "report --json: the pod holder's cgroup object"
+        r = subprocess.run([tool, "report", "-d", "1", "--json", "-p",
+                            str(holder.pid)], capture_output=True, text=True)
+        procs = [p for p in json.loads(r.stdout or "{}").get("processes", [])
+                 if p["pid"] == holder.pid]
+        if c.check(t, procs, f"exit {r.returncode}: {r.stderr[-300:]}"):
+            want_cg = dict(attr)
+            want_cg["path"] = want_cg.pop("cgroup")
+            c.equal(t, "cgroup", procs[0].get("cgroup"), want_cg)
+    finally:
+        if holder and holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        time.sleep(0.2)
+        for d in reversed(made):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        shutil.rmtree(poddir, ignore_errors=True)
+        if made_logs:
+            try:
+                os.rmdir(logs)
+            except OSError:
+                pass
 
 
 def main():
@@ -367,6 +459,7 @@ def main():
         mla_scenarios.read_until(holder.stdout, "holding")
         held_in_prometheus(c, prom, holder, cg_rel, cg_unit)
         report_cgroup(c, args.tool, holder, cg_rel, cg_unit)
+        pod_in_prometheus(c, prom, args.tool, root, args.bin)
         max_series(c, args.tool)
         refusal_in_prometheus(c, prom, cg_dir, cg_rel, work)
         t = "exporter: SIGTERM ends it, exit 0"

@@ -18,8 +18,12 @@
 #include "exporter.h"
 #include "model.h"
 #include "prom.h"
+#include "vm.h"
 
 #define ID "7dea796eb5d6826a85978fa316612874aa3d576ac576495bed83d77fbc9dc744"
+#define ID_POD                                                                     \
+	"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod55c6c714_" \
+	"b240_4dec_9a45_57b61696ab6e.slice/cri-containerd-" ID ".scope"
 
 /* Prometheus 2.42's scrape Accept header, as it sent it to a test server */
 #define PROM_ACCEPT                                          \
@@ -142,9 +146,12 @@ static void test_render(void **state)
 		"systemd_unit=\"docker-" ID
 		".scope\",container_runtime=\"docker\","
 		"container_id=\"" ID
-		"\",pod_uid=\"\",source=\"mlock\"} 65536\n"));
+		"\",pod_uid=\"\",pod_namespace=\"\",pod_name=\"\","
+		"counter=\"locked_vm\",source=\"mlock\"} 65536\n"));
 	assert_non_null(
 		strstr(text, "# TYPE memlockacct_refusals_total counter\n"));
+	assert_non_null(strstr(
+		text, "# TYPE memlockacct_process_refusals_total counter\n"));
 	assert_non_null(strstr(text, "memlockacct_lost_events_total 3\n"));
 	assert_null(strstr(text, "memlockacct_headroom_ratio{"));
 	p->limit_known = true;
@@ -153,8 +160,7 @@ static void test_render(void **state)
 	text = render(m, PROM_TEXT);
 	assert_non_null(strstr(text, "counter=\"locked_vm\"} 0.75\n"));
 	assert_non_null(strstr(text, "counter=\"pinned_vm\"} 1\n"));
-	assert_non_null(
-		strstr(text, "memlockacct_memlock_limit_bytes{pid=\"4242\""));
+	assert_non_null(strstr(text, "memlockacct_limit_bytes{pid=\"4242\""));
 	assert_null(strstr(text, "# EOF"));
 	om = render(m, PROM_OPENMETRICS);
 	assert_non_null(strstr(om, "# TYPE memlockacct_refusals counter\n"));
@@ -222,7 +228,8 @@ static void test_max_series(void **state)
 	assert_int_equal(count(text, "{pid=\"1\""), 0);
 	assert_int_equal(count(text, "{pid="), 10);
 	assert_non_null(strstr(text, "memlockacct_locked_bytes{summed=\"true\","
-				     "source=\"mlock\"} 65536\n"));
+				     "counter=\"locked_vm\",source=\"mlock\"} "
+				     "65536\n"));
 	assert_non_null(strstr(text, "memlockacct_summed_processes 1\n"));
 	free(text);
 	/* 0: no bound; a bound under one process's samples: all summed */
@@ -240,6 +247,119 @@ static void test_max_series(void **state)
 	model_free(m);
 }
 
+/* Per cgroup (summed over its processes), per user, refusals host-wide. */
+static void test_aggregates(void **state)
+{
+	struct mla_model *m = model_new();
+	struct out_opts o = { .page_size = 4096 };
+	struct proc_filter flt = { 0 };
+	struct run_stats rs = { 0 };
+	struct mla_event e = {
+		.type = MLA_EV_CHANGE,
+		.mm_id = 7,
+		.tgid = 7,
+		.cur_tgid = 7,
+		.uid = 1000,
+		.start_ns = 1000000000ULL,
+		.counter = MLA_USER_LOCKED,
+		.source = MLA_SRC_IO_URING,
+		.delta = 4,
+		.value = 4,
+		.seq = 2,
+		.useq = 1,
+	};
+	const char *pod = "/kubepods.slice/kubepods-burstable.slice/"
+			  "kubepods-burstable-pod55c6c714_b240_4dec_9a45_"
+			  "57b61696ab6e.slice/cri-containerd-" ID ".scope";
+	struct mla_proc *p[3];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	p[0] = holding(m, 7, 16);
+	p[1] = holding(m, 8, 32);
+	p[2] = holding(m, 9, 8);
+	for (int i = 0; i < 2; i++) {
+		p[i]->cgroup = strdup(pod);
+		p[i]->cg_attr = calloc(1, sizeof(*p[i]->cg_attr));
+		assert_true(cgroup_attr_parse(pod, p[i]->cg_attr));
+		strcpy(p[i]->cg_attr->pod_namespace, "default");
+		strcpy(p[i]->cg_attr->pod_name, "virt-launcher-vm1-x7k2p");
+	}
+	p[2]->cgroup = strdup("/system.slice/a.service");
+	/* KubeVirt: the domain is <namespace>_<vmi> in a virt-launcher pod */
+	p[0]->vm = calloc(1, sizeof(*p[0]->vm));
+	p[0]->vm->vmm = VMM_QEMU;
+	strcpy(p[0]->vm->name, "default_vm1");
+	p[0]->vm_checked = true;
+	model_apply_event(m, &e);
+	e.type = MLA_EV_FAILURE;
+	e.counter = MLA_LOCKED_VM;
+	e.source = MLA_SRC_VFIO;
+	model_apply_event(m, &e);
+	e.tgid = e.cur_tgid = 9;
+	model_apply_event(m, &e);
+	e.counter = MLA_PINNED_VM;
+	e.source = MLA_SRC_RDMA;
+	model_apply_event(m, &e);
+	f = open_memstream(&text, &len);
+	prom_render(f, PROM_TEXT, m, &flt, &o, &rs);
+	fclose(f);
+	/* 16 + 32 pages of the pod's two processes */
+	assert_non_null(strstr(
+		text,
+		"memlockacct_cgroup_locked_bytes{cgroup=\"" ID_POD
+		"\",systemd_unit=\"cri-containerd-" ID
+		".scope\",container_runtime=\"containerd\","
+		"container_id=\"" ID "\","
+		"pod_uid=\"55c6c714-b240-4dec-9a45-57b61696ab6e\","
+		"pod_namespace=\"default\",pod_name=\"virt-launcher-vm1-x7k2p\","
+		"counter=\"locked_vm\"} 196608\n"));
+	assert_non_null(strstr(text,
+			       "memlockacct_vm_locked_bytes{vm=\"default_vm1\","
+			       "vm_uuid=\"\",vmi_namespace=\"default\","
+			       "vmi_name=\"vm1\"} 65536\n"));
+	assert_non_null(strstr(text, "cgroup=\"/system.slice/a.service\","
+				     "systemd_unit=\"\",container_runtime=\"\","
+				     "container_id=\"\",pod_uid=\"\","
+				     "pod_namespace=\"\",pod_name=\"\","
+				     "counter=\"locked_vm\"} 32768\n"));
+	assert_int_equal(count(text, "memlockacct_cgroup_locked_bytes{"), 4);
+	assert_non_null(strstr(text, "memlockacct_cgroups_left_out 0\n"));
+	assert_non_null(strstr(text,
+			       "memlockacct_user_locked_bytes{uid=\"1000\","
+			       "counter=\"user_locked_vm\","
+			       "source=\"io_uring\"} 16384\n"));
+	/* the process's share of it, with its other figures */
+	assert_non_null(strstr(
+		text,
+		"pod_name=\"virt-launcher-vm1-x7k2p\",counter=\"user_locked_vm\","
+		"source=\"io_uring\"} 16384\n"));
+	assert_non_null(strstr(text,
+			       "memlockacct_refusals_total{source=\"vfio\","
+			       "check=\"locked_vm\"} 2\n"));
+	assert_non_null(strstr(text,
+			       "memlockacct_refusals_total{source=\"rdma\","
+			       "check=\"pinned_vm\"} 1\n"));
+	assert_non_null(
+		strstr(text, "memlockacct_process_refusals_total{pid=\"9\","));
+	free(text);
+	/* one cgroup series pair at most: the larger, the pod */
+	o.max_series = 1;
+	text = NULL;
+	f = open_memstream(&text, &len);
+	prom_render(f, PROM_TEXT, m, &flt, &o, &rs);
+	fclose(f);
+	assert_int_equal(count(text, "memlockacct_cgroup_locked_bytes{"), 2);
+	assert_int_equal(
+		count(text,
+		      "memlockacct_cgroup_locked_bytes{cgroup=\"/kubepods"),
+		2);
+	assert_non_null(strstr(text, "memlockacct_cgroups_left_out 1\n"));
+	free(text);
+	model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_listen_split),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_max_series),
+		cmocka_unit_test(test_aggregates),
 	};
 
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);

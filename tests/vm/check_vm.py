@@ -266,7 +266,7 @@ def check_late(c, block, name):
 
 # guest-run.sh's qemu_like passes -uuid as libvirt does
 VM1_UUID = "7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203"
-VM1 = f'vm="vm1",vm_uuid="{VM1_UUID}"'
+VM1 = f'vm="vm1",vm_uuid="{VM1_UUID}",vmi_namespace="",vmi_name=""'
 
 
 def check_qemu_like(c, block, name):
