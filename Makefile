@@ -6,10 +6,12 @@
 # ---- Debian packages -------------------------------------------------------
 
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	      libjson-c-dev libmicrohttpd-dev make gcc libc6-dev
+	      libjson-c-dev libmicrohttpd-dev libyaml-dev libcrypt-dev make gcc \
+	      libc6-dev
 # the VM stage's own list is tests/vm/DEPS, the fresh-root stage's
 # tests/fresh-root/DEPS, the package build's debian/control
-TEST_DEPS := libcmocka-dev python3 bpftrace prometheus valgrind \
+TEST_DEPS := libcmocka-dev python3 python3-yaml bpftrace prometheus valgrind \
+	     openssl apache2-utils \
 	     libclang-rt-dev $(shell grep -hv '^\#' tests/vm/DEPS tests/fresh-root/DEPS)
 DEB_DEPS := build-essential debhelper dpkg-dev lintian fakeroot
 
@@ -89,8 +91,8 @@ SKEL_USERS := $(patsubst src/%.c,%.o,$(shell grep -l 'memlockacct\.skel\.h' src/
 
 # Recursively expanded: pkg-config runs when a recipe needs the flags, once
 # the packages are there (see deps above), not when this file is read.
-DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd)
-DEP_LIBS = $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd) -lelf -lz -pthread
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf json-c libmicrohttpd yaml-0.1 libcrypt)
+DEP_LIBS = $(shell $(PKG_CONFIG) --libs libbpf json-c libmicrohttpd yaml-0.1 libcrypt) -lelf -lz -pthread
 
 # CFLAGS, CPPFLAGS and LDFLAGS are the builder's (dpkg-buildflags, say);
 # what the code needs is added whatever they are.
@@ -145,7 +147,7 @@ $(OUTPUT)/build-deps.ok: | $(OUTPUT)
 	$(Q)for t in $(BUILD_TOOLS); do \
 		command -v $${t%%:*} >/dev/null || { echo "memlockacct: '$${t%%:*}' not found: run 'make deps' (as root), or install the Debian package $${t##*:}" >&2; exit 1; }; \
 	done; \
-	$(PKG_CONFIG) --exists libbpf json-c libmicrohttpd || { echo "memlockacct: libbpf, json-c or libmicrohttpd not found by pkg-config: run 'make deps' (as root), or install libbpf-dev libjson-c-dev libmicrohttpd-dev libelf-dev zlib1g-dev" >&2; exit 1; }; \
+	$(PKG_CONFIG) --exists libbpf json-c libmicrohttpd yaml-0.1 libcrypt || { echo "memlockacct: libbpf, json-c, libmicrohttpd, yaml-0.1 or libcrypt not found by pkg-config: run 'make deps' (as root), or install libbpf-dev libjson-c-dev libmicrohttpd-dev libyaml-dev libcrypt-dev libelf-dev zlib1g-dev" >&2; exit 1; }; \
 	touch $@
 
 # ---- BPF -------------------------------------------------------------------
@@ -181,10 +183,12 @@ $(BIN): $(APP_OBJS)
 # For the test VMs: no shared libraries in the guest. pkg-config knows what
 # the static libraries need in turn (trixie's libelf.a needs libzstd).
 # Debian's libmicrohttpd needs GnuTLS and p11-kit, which have no static
-# library: this binary has exporter_none.c in place of the HTTP exporter.
+# library: this binary has exporter_none.c in place of the HTTP exporter
+# (and of its web configuration, webconfig.c).
 STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf json-c)
 STATIC_OBJS := $(patsubst src/%.c,$(OUTPUT)/static/%.o,\
-	$(filter-out src/exporter.c,$(LIB_SRCS)) src/exporter_none.c src/main.c)
+	$(filter-out src/exporter.c src/webconfig.c,$(LIB_SRCS)) src/exporter_none.c \
+	src/main.c)
 static: $(OUTPUT)/static/memlockacct
 $(OUTPUT)/static/%.o: src/%.c $(OUTPUT)/static/%.d | $(OUTPUT)/static $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)

@@ -10,6 +10,7 @@ time (utime + stime) and RSS are read over WINDOW seconds of steady state
 with one scrape a second. Prints a table and writes JSON to OUT.
 
   bench/exporter.py [--procs N] [--scrapes K] [--window S] [--out FILE]
+                    [--tool PATH]...
 """
 import argparse
 import json
@@ -75,9 +76,9 @@ def held_procs(body):
     return len(pids) + summed
 
 
-def run(max_series, args):
+def run(tool, max_series, args):
     port = free_port()
-    x = subprocess.Popen([TOOL, "exporter", "-i", "5", "--max-series",
+    x = subprocess.Popen([tool, "exporter", "-i", "5", "--max-series",
                           str(max_series), "--listen", f"127.0.0.1:{port}"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -94,7 +95,8 @@ def run(max_series, args):
         else:
             sys.exit(f"exporter never saw {args.procs} holders "
                      f"({held_procs(body)}): {x.stderr.read1()[-300:]}")
-        res = {"max_series": max_series, "samples": samples(body),
+        res = {"tool": tool, "max_series": max_series,
+               "samples": samples(body),
                "body_bytes": len(body)}
         for name, accept in (("text", None), ("openmetrics", OM)):
             times = []
@@ -123,6 +125,9 @@ def main():
     ap.add_argument("--procs", type=int, default=10000)
     ap.add_argument("--scrapes", type=int, default=20)
     ap.add_argument("--window", type=int, default=60)
+    ap.add_argument("--tool", action="append",
+                    help="a memlockacct binary (again: side by side, same "
+                    "holders); default ./memlockacct")
     ap.add_argument("--out", default=os.path.join(TOP, "bench",
                                                   "results-exporter.json"))
     args = ap.parse_args()
@@ -132,15 +137,16 @@ def main():
                                start_new_session=True)
     try:
         time.sleep(5)
-        results = [run(m, args) for m in (10000, 0)]
+        results = [run(t, m, args) for t in args.tool or [TOOL]
+                   for m in (10000, 0)]
     finally:
         # the holders are its children: the whole session, parent and all
         os.killpg(holders.pid, signal.SIGKILL)
         holders.wait()
-    print(f"{'max-series':>10} {'samples':>8} {'text ms med/max':>16} "
+    print(f"{'tool':<24} {'max-series':>10} {'samples':>8} {'text ms med/max':>16} "
           f"{'OM ms med/max':>14} {'bytes':>9} {'CPU %':>6} {'RSS MiB':>8}")
     for r in results:
-        print(f"{r['max_series']:>10} {r['samples']:>8} "
+        print(f"{r['tool'][-24:]:<24} {r['max_series']:>10} {r['samples']:>8} "
               f"{r['text']['median_ms']:>8}/{r['text']['max_ms']:<7} "
               f"{r['openmetrics']['median_ms']:>6}/{r['openmetrics']['max_ms']:<7} "
               f"{r['body_bytes']:>9} {r['cpu_pct']:>6} "

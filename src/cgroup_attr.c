@@ -131,3 +131,47 @@ bool cgroup_attr_parse(const char *path, struct cgroup_attr *a)
 	}
 	return a->unit[0] || a->container_id[0] || a->pod_uid[0];
 }
+
+bool cgroup_attr_matches(const struct cgroup_attr *a, enum cg_sel sel,
+			 const char *value)
+{
+	const char *slash;
+
+	if (!a)
+		return false;
+	switch (sel) {
+	case CG_SEL_UNIT:
+		return a->unit[0] && !strcmp(a->unit, value);
+	case CG_SEL_POD:
+		slash = strchr(value, '/');
+		if (!slash)
+			return a->pod_uid[0] && !strcmp(a->pod_uid, value);
+		return a->pod_name[0] &&
+		       strlen(a->pod_namespace) == (size_t)(slash - value) &&
+		       !strncmp(a->pod_namespace, value, slash - value) &&
+		       !strcmp(a->pod_name, slash + 1);
+	case CG_SEL_CONTAINER:
+		return a->container_id[0] && value[0] &&
+		       !strncmp(a->container_id, value, strlen(value));
+	default:
+		return false;
+	}
+}
+
+const char *cgroup_attr_where(const struct cgroup_attr *a, char *buf,
+			      size_t len)
+{
+	if (a && a->pod_name[0])
+		snprintf(buf, len, "pod %s/%s", a->pod_namespace, a->pod_name);
+	else if (a && a->pod_uid[0])
+		snprintf(buf, len, "pod %s", a->pod_uid);
+	else if (a && a->container_id[0])
+		snprintf(buf, len, "%s:%.12s",
+			 a->runtime[0] ? a->runtime : "container",
+			 a->container_id);
+	else if (a && a->unit[0])
+		snprintf(buf, len, "%s", a->unit);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}

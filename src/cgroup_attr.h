@@ -9,6 +9,7 @@
 #define MLA_CGROUP_ATTR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "kube.h"
 
@@ -24,6 +25,24 @@ struct cgroup_attr {
 	char pod_namespace[KUBE_NS_LEN];
 	char pod_name[KUBE_NAME_LEN];
 };
+
+/* What --cgroup KEY=VALUE selects by. */
+enum cg_sel { CG_SEL_NONE, CG_SEL_UNIT, CG_SEL_POD, CG_SEL_CONTAINER };
+
+/*
+ * Does @a match: unit=NAME (the unit), pod=NAMESPACE/NAME or pod=UID,
+ * container=ID (the id or a prefix of it, as docker ps shows)? NULL
+ * matches nothing.
+ */
+bool cgroup_attr_matches(const struct cgroup_attr *a, enum cg_sel sel,
+			 const char *value);
+
+/*
+ * Where a process runs, for a table column: "pod NS/NAME" (or the pod's
+ * UID), "RUNTIME:ID" (12 digits of it), else the unit, else "-".
+ */
+const char *cgroup_attr_where(const struct cgroup_attr *a, char *buf,
+			      size_t len);
 
 /*
  * Fill @a from @path ("/system.slice/docker-ID.scope"); false: nothing.

@@ -85,7 +85,41 @@ double parse_seconds(const char *arg, const char *what,
 	return v;
 }
 
-/* --cgroup accepts /sys/fs/cgroup/X or the cgroup path /X. */
+/* --cgroup unit=NAME, pod=NS/NAME or pod=UID, container=ID */
+static bool set_cgroup_sel(const char *arg, struct argp_state *state)
+{
+	static const struct {
+		const char *key;
+		enum cg_sel sel;
+	} keys[] = { { "unit=", CG_SEL_UNIT },
+		     { "pod=", CG_SEL_POD },
+		     { "container=", CG_SEL_CONTAINER } };
+
+	if (arg[0] == '/' || !strchr(arg, '='))
+		return false;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t len = strlen(keys[i].key);
+
+		if (strncmp(arg, keys[i].key, len))
+			continue;
+		if (!arg[len])
+			cli_error(state, "--cgroup %s: a value after '='", arg);
+		cli.s.filter.cg_sel = keys[i].sel;
+		cli.s.filter.cg_value = arg + len;
+		return true;
+	}
+	cli_error(
+		state,
+		"--cgroup %s: a cgroup path, or unit=NAME, pod=NAMESPACE/NAME, "
+		"pod=UID, container=ID",
+		arg);
+	return true;
+}
+
+/*
+ * --cgroup accepts /sys/fs/cgroup/X or the cgroup path /X, or what the
+ * cgroup says (set_cgroup_sel).
+ */
 static void set_cgroup(const char *arg, struct argp_state *state)
 {
 	static char rel[PATH_MAX];
@@ -93,6 +127,8 @@ static void set_cgroup(const char *arg, struct argp_state *state)
 	const char *root = "/sys/fs/cgroup";
 	struct stat st;
 
+	if (set_cgroup_sel(arg, state))
+		return;
 	if (!strncmp(arg, root, strlen(root)))
 		snprintf(rel, sizeof(rel), "%s", arg + strlen(root));
 	else
@@ -204,7 +240,9 @@ const struct argp_child common_child[] = {
 /* Filters, for trace, top and report. */
 static const struct argp_option filter_opts[] = {
 	{ "pid", 'p', "PID", 0, "Only this process", 0 },
-	{ "cgroup", OPT_CGROUP, "PATH", 0, "Only processes in this cgroup (v2)",
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Only processes in this cgroup (v2), or in what the cgroup says: "
+	  "unit=NAME, pod=NAMESPACE/NAME, pod=UID, container=ID",
 	  0 },
 	{ "comm", 'c', "COMM", 0, "Only processes whose name starts with COMM",
 	  0 },

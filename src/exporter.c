@@ -22,6 +22,7 @@
 
 #include "exporter.h"
 #include "prom.h"
+#include "webconfig.h"
 
 struct exporter {
 	struct MHD_Daemon *daemon;
@@ -31,6 +32,7 @@ struct exporter {
 	size_t text_len, om_len;
 	uint64_t published_ns; /* CLOCK_MONOTONIC; 0: nothing yet */
 	uint64_t stale_ns;
+	struct web_config wc; /* read only by the server's one thread */
 };
 
 static uint64_t now_ns(void)
@@ -195,6 +197,48 @@ static enum MHD_Result healthz(struct exporter *ex, struct MHD_Connection *c)
 		     MHD_RESPMEM_MUST_FREE);
 }
 
+/*
+ * libmicrohttpd 0.9.77 replaced the call that returns the user and the
+ * password (bookworm has 0.9.75, trixie 1.0, which deprecates it).
+ */
+static bool authorized(struct exporter *ex, struct MHD_Connection *c)
+{
+	bool ok;
+
+	if (!ex->wc.nusers)
+		return true;
+#if MHD_VERSION >= 0x00097701
+	struct MHD_BasicAuthInfo *bi = MHD_basic_auth_get_username_password3(c);
+
+	ok = bi && web_config_allows(&ex->wc, bi->username, bi->password);
+	MHD_free(bi);
+#else
+	char *password = NULL, *user;
+
+	user = MHD_basic_auth_get_username_password(c, &password);
+	ok = web_config_allows(&ex->wc, user, password);
+	MHD_free(user);
+	MHD_free(password);
+#endif
+	return ok;
+}
+
+static enum MHD_Result unauthorized(struct MHD_Connection *c)
+{
+	static const char msg[] = "authentication required\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		sizeof(msg) - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; charset=utf-8");
+	ret = MHD_queue_basic_auth_fail_response(c, "memlockacct", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			      const char *url, const char *method,
 			      const char *version, const char *upload_data,
@@ -202,6 +246,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 {
 	struct exporter *ex = cls;
 
+	/* every path, as the exporter-toolkit: /healthz says what runs */
+	if (!authorized(ex, c))
+		return unauthorized(c);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return text_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -223,10 +270,21 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-struct exporter *exporter_start(const char *addr, double stale_s, char *why,
+static void exporter_free(struct exporter *ex)
+{
+	pthread_mutex_destroy(&ex->lock);
+	web_config_free(&ex->wc);
+	free(ex->text);
+	free(ex->om);
+	free(ex);
+}
+
+struct exporter *exporter_start(const char *addr, double stale_s,
+				const char *web_config, char *why,
 				size_t why_len)
 {
 	struct exporter *ex = calloc(1, sizeof(*ex));
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	sigset_t block, old;
 
 	if (!ex) {
@@ -235,9 +293,24 @@ struct exporter *exporter_start(const char *addr, double stale_s, char *why,
 	}
 	pthread_mutex_init(&ex->lock, NULL);
 	ex->stale_ns = stale_s * 1e9;
+	if (web_config && web_config_load(web_config, &ex->wc, why, why_len)) {
+		exporter_free(ex);
+		return NULL;
+	}
+	if (ex->wc.cert_pem &&
+	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(why, why_len,
+			 "%s asks for TLS, which this libmicrohttpd was built "
+			 "without (Debian's libmicrohttpd12 has it)",
+			 web_config);
+		exporter_free(ex);
+		return NULL;
+	}
+	if (ex->wc.cert_pem)
+		flags |= MHD_USE_TLS;
 	ex->fd = open_listener(addr, why, why_len);
 	if (ex->fd < 0) {
-		free(ex);
+		exporter_free(ex);
 		return NULL;
 	}
 	/* the signals are the event loop's: the server's thread blocks them */
@@ -248,18 +321,24 @@ struct exporter *exporter_start(const char *addr, double stale_s, char *why,
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* without TLS, libmicrohttpd ignores the three HTTPS options */
 	ex->daemon = MHD_start_daemon(
-		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		handle, ex, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, ex->fd, MHD_OPTION_CONNECTION_LIMIT,
-		64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
-		MHD_OPTION_CONNECTION_TIMEOUT, 15u, MHD_OPTION_END);
+		flags, 0, NULL, NULL, handle, ex, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, ex->fd,
+		MHD_OPTION_CONNECTION_LIMIT, 64u,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
+		MHD_OPTION_CONNECTION_TIMEOUT, 15u,
+		ex->wc.cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+		ex->wc.cert_pem, MHD_OPTION_HTTPS_MEM_KEY, ex->wc.key_pem,
+		MHD_OPTION_HTTPS_PRIORITIES, ex->wc.priorities, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!ex->daemon) {
-		snprintf(why, why_len, "cannot start the HTTP server on %s",
-			 addr);
+		snprintf(why, why_len, "cannot start the HTTP server on %s%s",
+			 addr,
+			 ex->wc.cert_pem ? " (is the key the certificate's?)" :
+					   "");
 		close(ex->fd);
-		free(ex);
+		exporter_free(ex);
 		return NULL;
 	}
 	return ex;
@@ -288,8 +367,5 @@ void exporter_stop(struct exporter *ex)
 	if (!ex)
 		return;
 	MHD_stop_daemon(ex->daemon); /* it closes the listening socket */
-	pthread_mutex_destroy(&ex->lock);
-	free(ex->text);
-	free(ex->om);
-	free(ex);
+	exporter_free(ex);
 }

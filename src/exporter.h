@@ -17,10 +17,13 @@ struct exporter;
 
 /*
  * Listen on @addr ("HOST:PORT", "[V6ADDR]:PORT", ":PORT" for every
- * address). /healthz fails once no publication came for @stale_s seconds.
- * NULL on error, with why in @why.
+ * address), with TLS and basic authentication as the web configuration
+ * file @web_config says (webconfig.h; NULL: plain HTTP, no users).
+ * /healthz fails once no publication came for @stale_s seconds. NULL on
+ * error, with why in @why.
  */
-struct exporter *exporter_start(const char *addr, double stale_s, char *why,
+struct exporter *exporter_start(const char *addr, double stale_s,
+				const char *web_config, char *why,
 				size_t why_len);
 
 /*

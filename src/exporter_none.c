@@ -9,7 +9,8 @@
 
 #include "exporter.h"
 
-struct exporter *exporter_start(const char *listen, double stale_s, char *why,
+struct exporter *exporter_start(const char *listen, double stale_s,
+				const char *web_config, char *why,
 				size_t why_len)
 {
 	snprintf(why, why_len,

@@ -85,6 +85,10 @@ bool proc_matches(const struct mla_proc *p, const struct proc_filter *f)
 		return false;
 	if (f->cgroup && (p->exited || !cgroup_contains(f->cgroup, p->cgroup)))
 		return false;
+	if (f->cg_sel &&
+	    (p->exited ||
+	     !cgroup_attr_matches(p->cg_attr, f->cg_sel, f->cg_value)))
+		return false;
 	if (f->all || f->tree_only || f->pid || p->nfailures)
 		return true;
 	for (int c = 0; c < MLA_NR_MM_COUNTERS; c++)

@@ -16,6 +16,7 @@
 #include "memlockacct.h"
 #include "model.h"
 #include "rangeset.h"
+#include "cgroup_attr.h"
 #include "vm.h"
 
 enum out_unit { UNIT_KIB, UNIT_BYTES, UNIT_PAGES };
@@ -34,6 +35,9 @@ struct proc_filter {
 	int pid;	    /* 0: any */
 	const char *comm;   /* prefix, NULL: any */
 	const char *cgroup; /* cgroup v2 path, NULL: any */
+	/* --cgroup KEY=VALUE: what the cgroup says (cgroup_attr.h) */
+	enum cg_sel cg_sel;
+	const char *cg_value;
 	bool tree_only;	    /* run mode: only the traced command's tree */
 	bool all;	    /* also processes that hold nothing now */
 };

@@ -122,7 +122,7 @@ static void learn_vm(struct mla_proc *p)
 }
 
 /* Its cgroup v2 path, for --cgroup, and who it belongs to, for labels. */
-static void learn_cgroup(struct mla_proc *p)
+static void learn_cgroup(struct session *s, struct mla_proc *p)
 {
 	struct cgroup_attr attr;
 	char *text;
@@ -136,14 +136,33 @@ static void learn_cgroup(struct mla_proc *p)
 	free(p->cgroup);
 	p->cgroup = cgroup_v2_path(text);
 	free(text);
+	/* another cgroup namespace's process: said once, and not at start,
+	 * where an unreadable PID 1 (a sandbox's) says nothing yet */
+	if (p->cgroup && !strncmp(p->cgroup, "/..", 3) && !s->cgroupns_warned) {
+		s->cgroupns_warned = true;
+		fprintf(stderr,
+			"memlockacct: cgroup paths are relative to this "
+			"container's cgroup namespace (they start with /..): "
+			"%s%s\n",
+			s->cgroupns_err ? "cannot enter PID 1's: " :
+					  "PID 1 is in it too (no hostPID?)",
+			s->cgroupns_err ? strerror(-s->cgroupns_err) : "");
+	}
 	if (!cgroup_attr_parse(p->cgroup, &attr)) {
 		free(p->cg_attr);
 		p->cg_attr = NULL;
 		return;
 	}
-	if (attr.pod_uid[0])
+	/* read again (--cgroup): the same pod keeps the names it had */
+	if (p->cg_attr && !strcmp(p->cg_attr->pod_uid, attr.pod_uid)) {
+		memcpy(attr.pod_namespace, p->cg_attr->pod_namespace,
+		       sizeof(attr.pod_namespace));
+		memcpy(attr.pod_name, p->cg_attr->pod_name,
+		       sizeof(attr.pod_name));
+	} else if (attr.pod_uid[0]) {
 		kube_pod_names(KUBE_POD_LOG_DIR, attr.pod_uid,
 			       attr.pod_namespace, attr.pod_name);
+	}
 	if (!p->cg_attr)
 		p->cg_attr = malloc(sizeof(*p->cg_attr));
 	if (p->cg_attr)
@@ -162,7 +181,7 @@ static void learn_cgroups(struct session *s, bool again)
 
 	for (size_t i = 0; i < n; i++)
 		if (again || !pv[i]->cgroup_checked)
-			learn_cgroup(pv[i]);
+			learn_cgroup(s, pv[i]);
 	free(pv);
 }
 
@@ -182,7 +201,7 @@ static void harvest_live(struct session *s)
 		if (inst)
 			learn_vm(inst->proc);
 		if (inst && !inst->proc->cgroup_checked)
-			learn_cgroup(inst->proc);
+			learn_cgroup(s, inst->proc);
 		if (inst && (st.flags & MLA_MM_SEEDED) &&
 		    !(inst->flags & MLA_INST_INFERRED))
 			infer_baseline(s, inst, key);
@@ -286,7 +305,7 @@ void harvest(struct session *s, bool final)
 	harvest_users(s);
 	if (s->o->probes.follow_tree)
 		harvest_tree(s, final);
-	if (s->o->filter.cgroup)
+	if (s->o->filter.cgroup || s->o->filter.cg_sel)
 		learn_cgroups(s, true);
 }
 
@@ -314,7 +333,7 @@ void refresh_for_view(struct session *s)
 {
 	refresh_ranges(s);
 	/* and those known only from events (a refusal) get their label */
-	learn_cgroups(s, s->o->filter.cgroup != NULL);
+	learn_cgroups(s, s->o->filter.cgroup || s->o->filter.cg_sel);
 }
 
 /* Compare each live process with the kernel's own VmLck and VmPin. */

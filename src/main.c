@@ -294,6 +294,10 @@ static const struct argp_option exporter_opts[] = {
 	  0 },
 	{ "interval", 'i', "SECONDS", 0,
 	  "Refresh the figures every SECONDS (default 5)", 0 },
+	{ "web.config.file", OPT_WEB_CONFIG, "FILE", 0,
+	  "TLS and basic authentication, in Prometheus' web configuration "
+	  "format (tls_server_config, basic_auth_users)",
+	  0 },
 	{},
 };
 
@@ -302,6 +306,9 @@ static error_t parse_exporter(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_LISTEN:
 		cli.s.listen = arg;
+		break;
+	case OPT_WEB_CONFIG:
+		cli.s.web_config = arg;
 		break;
 	case 'i':
 		cli.s.interval_s = parse_seconds(arg, "interval", state);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cgroup_attr.h"
 #include "explain.h"
 #include "model.h"
 #include "names.h"
@@ -242,9 +243,13 @@ static void table_row(FILE *out, const struct mla_proc *p,
 		      const struct out_opts *o)
 {
 	char comm[COMM_ESC], lsrc[128], psrc[96], head[32], lim[32];
+	char where[300], ewhere[4 * sizeof(where)];
 	struct proc_view v;
 
 	comm_escaped(p->comm, comm);
+	/* a unit's name is anyone's: made safe; a longer one is whole */
+	escape_text(cgroup_attr_where(p->cg_attr, where, sizeof(where)), ewhere,
+		    sizeof(ewhere));
 	fmt_sources(p, MLA_LOCKED_VM, o, lsrc, sizeof(lsrc));
 	fmt_sources(p, MLA_PINNED_VM, o, psrc, sizeof(psrc));
 	fmt_headroom(p, o, head, sizeof(head));
@@ -258,7 +263,7 @@ static void table_row(FILE *out, const struct mla_proc *p,
 	proc_view(p, o->page_size, &v);
 	fprintf(out,
 		"%-7u %-16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-		" %10" PRIu64 " %10s %10s %5" PRId64 " %s%s%s\n",
+		" %10" PRIu64 " %10s %10s %5" PRId64 " %-28s %s%s%s\n",
 		p->tgid, comm, in_unit(o, proc_final(p, MLA_LOCKED_VM)),
 		in_unit(o, proc_peak(p, MLA_LOCKED_VM)),
 		in_unit(o, proc_final(p, MLA_PINNED_VM)),
@@ -268,7 +273,7 @@ static void table_row(FILE *out, const struct mla_proc *p,
 		lim, head,
 		sin_unit(o, proc_drift(p, MLA_LOCKED_VM)) +
 			sin_unit(o, proc_drift(p, MLA_PINNED_VM)),
-		lsrc, strcmp(psrc, "-") ? " pinned:" : "",
+		ewhere, lsrc, strcmp(psrc, "-") ? " pinned:" : "",
 		strcmp(psrc, "-") ? psrc : "");
 }
 
@@ -283,8 +288,9 @@ static void table_header(FILE *out, const struct out_opts *o)
 	snprintf(tw, sizeof(tw), "TWICE(%s)", u);
 	snprintf(lim, sizeof(lim), "LIMIT(%s)", u);
 	snprintf(h, sizeof(h), "HEADROOM");
-	fprintf(out, "%-7s %-16s %10s %10s %10s %10s %10s %10s %5s %s\n", "PID",
-		"COMM", l, pk, pn, tw, lim, h, "DRIFT", "BY SOURCE");
+	fprintf(out, "%-7s %-16s %10s %10s %10s %10s %10s %10s %5s %-28s %s\n",
+		"PID", "COMM", l, pk, pn, tw, lim, h, "DRIFT", "WHERE",
+		"BY SOURCE");
 }
 
 /* The processes whose pages are counted more than once. */

@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -415,4 +417,24 @@ bool proc_same_start(pid_t pid, uint64_t start_ns)
 	if (proc_starttime(pid, &ticks))
 		return false;
 	return ticks == start_ns / (1000000000ULL / hz);
+}
+
+int proc_host_cgroupns(void)
+{
+	struct stat self, init;
+	int fd, err = 0;
+
+	if (stat("/proc/self/ns/cgroup", &self))
+		return 0; /* a kernel without cgroup namespaces */
+	if (stat("/proc/1/ns/cgroup", &init))
+		return -errno;
+	if (self.st_ino == init.st_ino && self.st_dev == init.st_dev)
+		return 0;
+	fd = open("/proc/1/ns/cgroup", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWCGROUP))
+		err = -errno;
+	close(fd);
+	return err ? err : 1;
 }

@@ -51,4 +51,14 @@ char *cgroup_v2_path(const char *text);
 /* The same process as (tgid, start_boottime ns) from the BPF side? */
 bool proc_same_start(pid_t pid, uint64_t start_ns);
 
+/*
+ * /proc/PID/cgroup is relative to the reader's cgroup namespace: in a
+ * container's own (each one's, under Kubernetes on cgroup v2) another
+ * pod's path reads "/../../kubepods.slice/...". Enter PID 1's, so that
+ * paths are the host's (PID 1 is the host's init with hostPID). Only the
+ * calling thread enters: call it from the one that reads /proc. 1:
+ * entered, 0: the same already, -errno: could not.
+ */
+int proc_host_cgroupns(void);
+
 #endif

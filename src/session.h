@@ -40,6 +40,7 @@ struct session_opts {
 	const char *record_path; /* record -o */
 	const char *prom_path;	 /* --prometheus */
 	const char *listen;	 /* exporter --listen */
+	const char *web_config;	 /* exporter --web.config.file */
 	const char *input_path;	 /* report -i: a record file, no tracing */
 	char **cmd;		 /* run: the command */
 };

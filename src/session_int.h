@@ -25,6 +25,9 @@ struct session {
 	struct probes probes;
 	struct mla_model *model;
 	struct ring_buffer *rb;
+	/* proc_host_cgroupns(): -errno when PID 1's could not be entered */
+	int cgroupns_err;
+	bool cgroupns_warned;
 	FILE *out;
 	FILE *events;
 	struct exporter *exporter; /* the exporter command's HTTP server */
@@ -54,7 +57,7 @@ struct view_ops {
 	void (*event)(struct session *s, const struct mla_event *e);
 	bool (*refresh)(struct session *s);
 	void (*end)(struct session *s);
-	bool reconcile;	    /* compare with /proc at every harvest */
+	bool reconcile; /* compare with /proc: at every harvest, or refresh */
 	bool forget_exited; /* never shows an exited process again */
 };
 

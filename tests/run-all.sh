@@ -95,6 +95,9 @@ stage_cli() {
 stage_exporter() {
 	python3 "$top/tests/exporter/test_exporter.py" --tool "$tool" \
 		--bin "$out/tests"
+	python3 "$top/tests/exporter/test_webconfig.py" --tool "$tool"
+	# Debian's python3, for its python3-yaml
+	/usr/bin/python3 "$top/tests/contrib/check_contrib.py" --top "$top"
 }
 
 stage_vm() {

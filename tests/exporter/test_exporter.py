@@ -20,13 +20,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import mla_check  # noqa: E402
 import mla_scenarios  # noqa: E402
+from mla_prom import (Prometheus, cgroup2_root, free_port, http,  # noqa: E402
+                      promtool_ok, vmlck_bytes, wait_for)
 
 # what Prometheus 2.x sends (scrape.go's acceptHeader)
 PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0,"
@@ -37,103 +36,6 @@ NOTES = []
 RULES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                          "..", "contrib", "prometheus")
 HELD_BYTES = 768 * 1024  # workload --hold: 1 MiB locked, 512 KiB unlocked, 256 KiB again
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(url, method="GET", headers=None, timeout=5):
-    """(status, headers, body) of one request; status 0 when it failed."""
-    req = urllib.request.Request(url, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.headers, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read().decode()
-    except (OSError, urllib.error.URLError) as e:
-        return 0, {}, str(e)
-
-
-def wait_for(what, timeout=30, step=0.2):
-    """what() until it returns something true, at most TIMEOUT s."""
-    end = time.monotonic() + timeout
-    while True:
-        got = what()
-        if got or time.monotonic() > end:
-            return got
-        time.sleep(step)
-
-
-def cgroup2_root():
-    with open("/proc/self/mounts") as f:
-        for line in f:
-            dev, path, fstype = line.split()[:3]
-            if fstype == "cgroup2":
-                return path
-    return None
-
-
-def vmlck_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmLck:"):
-                return int(line.split()[1]) * 1024
-    return None
-
-
-class Prometheus:
-    """A real Prometheus server on loopback, scraping TARGET every 1 s."""
-
-    def __init__(self, workdir, target):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        cfg = os.path.join(workdir, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "  evaluation_interval: 1s\n"
-                    f"rule_files:\n  - {RULES_DIR}/memlockacct.rules.yml\n"
-                    "scrape_configs:\n  - job_name: memlockacct\n"
-                    f"    static_configs:\n      - targets: ['{target}']\n")
-        self.log = open(os.path.join(workdir, "prometheus.log"), "w+")
-        self.proc = subprocess.Popen(
-            ["prometheus", f"--config.file={cfg}",
-             f"--storage.tsdb.path={os.path.join(workdir, 'tsdb')}",
-             f"--web.listen-address=127.0.0.1:{self.port}",
-             "--log.level=warn"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-
-    def ready(self):
-        return http(self.base + "/-/ready")[0] == 200
-
-    def query(self, q):
-        """The instant vector of Q: a list of (labels, value)."""
-        url = self.base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
-        status, _, body = http(url)
-        if status != 200:
-            return []
-        data = json.loads(body)["data"]["result"]
-        return [(r["metric"], r["value"][1]) for r in data]
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def log_tail(self):
-        self.log.seek(0)
-        return self.log.read()[-400:]
-
-
-def promtool_ok(text):
-    r = subprocess.run(["promtool", "check", "metrics"], input=text,
-                       capture_output=True, text=True)
-    return r.returncode == 0, (r.stdout + r.stderr).strip()
 
 
 def check_rules(c):
@@ -335,7 +237,7 @@ POD_CONTAINER = "3f9e" * 16
 POD_NS, POD_NAME = "memlockacct-test", "holder-0"
 
 
-def pod_in_prometheus(c, prom, tool, root, bindir):
+def pod_in_prometheus(c, prom, tool, root, bindir, cg_dir):
     """A holder in a cgroup shaped like a Kubernetes pod's (systemd
     driver, containerd), with the kubelet's log directory naming the pod:
     its series and its pod's carry every attribution label."""
@@ -394,6 +296,50 @@ def pod_in_prometheus(c, prom, tool, root, bindir):
             want_cg = dict(attr)
             want_cg["path"] = want_cg.pop("cgroup")
             c.equal(t, "cgroup", procs[0].get("cgroup"), want_cg)
+        t = "report --cgroup pod=NAMESPACE/NAME: that pod's holder alone"
+        r = subprocess.run([tool, "report", "-d", "1", "--json", "--cgroup",
+                            f"pod={POD_NS}/{POD_NAME}"], capture_output=True,
+                           text=True)
+        pids = [p["pid"] for p in json.loads(r.stdout or "{}").get(
+            "processes", [])]
+        c.equal(t, f"pids (exit {r.returncode}: {r.stderr[-200:]})", pids,
+                [holder.pid])
+        t = "report's table: the pod in the WHERE column"
+        r = subprocess.run([tool, "report", "-d", "1", "--cgroup",
+                            f"container={POD_CONTAINER[:12]}"],
+                           capture_output=True, text=True)
+        rows = [line for line in r.stdout.splitlines()
+                if line.split()[:1] == [str(holder.pid)]]
+        c.check(t, rows and
+                f"pod {POD_NS}/{POD_NAME}" in rows[0] and
+                "WHERE" in r.stdout, repr(r.stdout[-600:]))
+        # as in a pod of its own: a cgroup namespace rooted at another
+        # cgroup, where /proc shows this one as /../kubepods.slice/...
+        # The tool enters PID 1's; where it may not read PID 1's (this
+        # sandbox's PID 1 is another user namespace's), it must say so and
+        # keep the relative path. The VM stage's cgroupns scenario has the
+        # other case.
+        try:
+            os.readlink("/proc/1/ns/cgroup")
+            t = "report in its own cgroup namespace: the host's cgroup path"
+            want_path, want_err = rel, None
+        except OSError:
+            t = ("report in its own cgroup namespace, PID 1's unreadable: "
+                 "says so, path relative")
+            want_path, want_err = "/.." + rel, "cannot enter PID 1's: "
+        r = subprocess.run(
+            ["sh", "-c", f'echo $$ > {cg_dir}/cgroup.procs && exec "$@"',
+             "sh", "unshare", "--cgroup", tool, "report", "-d", "1",
+             "--json", "-p", str(holder.pid)], capture_output=True,
+            text=True)
+        procs = [p for p in json.loads(r.stdout or "{}").get("processes", [])
+                 if p["pid"] == holder.pid]
+        if c.check(t, procs, f"exit {r.returncode}: {r.stderr[-300:]}"):
+            c.equal(t, "cgroup path", (procs[0].get("cgroup") or {}).get(
+                "path"), want_path)
+            c.check(t, (want_err in r.stderr) if want_err else
+                    "cgroup paths are relative" not in r.stderr,
+                    f"stderr: {r.stderr[-300:]}")
     finally:
         if holder and holder.poll() is None:
             holder.kill()
@@ -410,6 +356,29 @@ def pod_in_prometheus(c, prom, tool, root, bindir):
                 os.rmdir(logs)
             except OSError:
                 pass
+
+
+def dashboard_in_prometheus(c, prom):
+    """Every query of the shipped Grafana dashboard, its variables given
+    values, evaluates in the live Prometheus; with the holders running,
+    the per-process and host panels have data."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
+                                    "contrib"))
+    import check_contrib
+    path = os.path.join(RULES_DIR, "..", "grafana",
+                        "memlockacct-dashboard.json")
+    exprs = check_contrib.dashboard_exprs(path)
+    t = "prometheus: every Grafana dashboard query evaluates"
+    errors = [f"{title}: {e}: {err}" for title, e in exprs
+              if (err := prom.query_error(check_contrib.promql(e)))]
+    c.check(t, exprs and not errors, "; ".join(errors[:3]) or "no queries")
+    with_data = [title for title, e in exprs
+                 if prom.query(check_contrib.promql(e))]
+    NOTES.append(f"  dashboard: {len(exprs)} queries evaluate, "
+                 f"{len(with_data)} with data")
+    t = "prometheus: the dashboard's bytes-by-source panel has data"
+    c.check(t, any("source" in title.lower() for title in with_data),
+            f"panels with data: {with_data}")
 
 
 def main():
@@ -459,7 +428,8 @@ def main():
         mla_scenarios.read_until(holder.stdout, "holding")
         held_in_prometheus(c, prom, holder, cg_rel, cg_unit)
         report_cgroup(c, args.tool, holder, cg_rel, cg_unit)
-        pod_in_prometheus(c, prom, args.tool, root, args.bin)
+        pod_in_prometheus(c, prom, args.tool, root, args.bin, cg_dir)
+        dashboard_in_prometheus(c, prom)
         max_series(c, args.tool)
         refusal_in_prometheus(c, prom, cg_dir, cg_rel, work)
         t = "exporter: SIGTERM ends it, exit 0"

@@ -111,12 +111,55 @@ static void test_kubernetes(void **state)
 	       "");
 }
 
+/* --cgroup unit=, pod=, container=, and the WHERE column */
+static void test_select_and_where(void **state)
+{
+	struct cgroup_attr a;
+	char buf[300];
+
+	assert_true(cgroup_attr_parse(
+		"/kubepods.slice/kubepods-burstable.slice/"
+		"kubepods-burstable-pod55c6c714_b240_4dec_"
+		"9a45_57b61696ab6e.slice/cri-containerd-" ID ".scope",
+		&a));
+	assert_true(cgroup_attr_matches(
+		&a, CG_SEL_POD, "55c6c714-b240-4dec-9a45-57b61696ab6e"));
+	assert_false(cgroup_attr_matches(&a, CG_SEL_POD, "default/web-0"));
+	assert_string_equal(cgroup_attr_where(&a, buf, sizeof(buf)),
+			    "pod 55c6c714-b240-4dec-9a45-57b61696ab6e");
+	strcpy(a.pod_namespace, "default");
+	strcpy(a.pod_name, "web-0");
+	assert_true(cgroup_attr_matches(&a, CG_SEL_POD, "default/web-0"));
+	assert_false(cgroup_attr_matches(&a, CG_SEL_POD, "default/web-"));
+	assert_false(cgroup_attr_matches(&a, CG_SEL_POD, "defaul/web-0"));
+	assert_false(cgroup_attr_matches(&a, CG_SEL_POD, "/web-0"));
+	assert_string_equal(cgroup_attr_where(&a, buf, sizeof(buf)),
+			    "pod default/web-0");
+	assert_true(cgroup_attr_matches(&a, CG_SEL_CONTAINER, "7dea796eb5d6"));
+	assert_true(cgroup_attr_matches(&a, CG_SEL_CONTAINER, ID));
+	assert_false(cgroup_attr_matches(&a, CG_SEL_CONTAINER, "7deb"));
+	assert_false(cgroup_attr_matches(&a, CG_SEL_CONTAINER, ""));
+	assert_true(cgroup_attr_matches(&a, CG_SEL_UNIT,
+					"cri-containerd-" ID ".scope"));
+	assert_false(cgroup_attr_matches(&a, CG_SEL_UNIT, "cri-containerd"));
+	assert_true(cgroup_attr_parse("/system.slice/docker-" ID ".scope", &a));
+	assert_string_equal(cgroup_attr_where(&a, buf, sizeof(buf)),
+			    "docker:7dea796eb5d6");
+	assert_true(cgroup_attr_parse("/system.slice/ssh.service", &a));
+	assert_string_equal(cgroup_attr_where(&a, buf, sizeof(buf)),
+			    "ssh.service");
+	assert_false(cgroup_attr_matches(&a, CG_SEL_POD, "x"));
+	assert_false(cgroup_attr_matches(NULL, CG_SEL_UNIT, "ssh.service"));
+	assert_string_equal(cgroup_attr_where(NULL, buf, sizeof(buf)), "-");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_systemd),
 		cmocka_unit_test(test_docker_podman),
 		cmocka_unit_test(test_kubernetes),
+		cmocka_unit_test(test_select_and_where),
 	};
 
 	return cmocka_run_group_tests_name("cgroup_attr", tests, NULL, NULL);

@@ -310,6 +310,34 @@ def check_qemu_like(c, block, name):
             in prom, prom[-600:])
 
 
+def check_cgroupns(c, block, name):
+    """The tool in a cgroup namespace of its own, as in a pod: it entered
+    PID 1's, so the holder's cgroup is the host's path, with its pod."""
+    test = f"{name}: report from a pod's own cgroup namespace"
+    if not c.check(test, block is not None, "no output in the log"):
+        return
+    c.equal(test, "report exit", text(block, "rc"), "0")
+    err = text(block, "err")
+    c.check(test, "cgroup paths are relative" not in err, err[-300:])
+    try:
+        summary = json.loads(text(block, "json"))
+        pid, vmlck = int(text(block, "pid")), int(text(block, "vmlck"))
+    except ValueError as e:
+        c.check(test, False, f"unreadable: {e}; {err[-300:]}")
+        return
+    procs = [p for p in summary["processes"] if p["pid"] == pid]
+    if not c.check(test, procs, f"pid {pid} not reported"):
+        return
+    cg = procs[0].get("cgroup") or {}
+    c.equal(test, "cgroup path", cg.get("path"), text(block, "path"))
+    c.equal(test, "pod_uid", cg.get("pod_uid"),
+            "5d1c2e0a-7b1f-4c55-9a3e-0f6b8e2d4c11")
+    c.equal(test, "container_runtime", cg.get("container_runtime"),
+            "containerd")
+    c.equal(test, "locked_vm final_kib (VmLck)",
+            procs[0]["locked_vm"]["final_kib"], vmlck)
+
+
 def features_table(block):
     """{hook: (kind, state)} from `memlockacct features`."""
     table = {}
@@ -393,6 +421,7 @@ KINDS = {
         check_report_limits(c, block, sc.name),
     "qemu_like": lambda c, sc, block, ctx: check_qemu_like(c, block, sc.name),
     "late": lambda c, sc, block, ctx: check_late(c, block, sc.name),
+    "cgroupns": lambda c, sc, block, ctx: check_cgroupns(c, block, sc.name),
 }
 
 

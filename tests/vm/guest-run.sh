@@ -138,6 +138,38 @@ qemu_like() {
 	for k in out err json txt prom; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
+# cgroupns NAME CGNS HOLDER: a holder in a cgroup shaped like a Kubernetes
+# pod's, and the tool in a cgroup namespace of its own (a pod's, where
+# /proc shows other pods as /../kubepods.slice/...): it must enter PID
+# 1's and report the host's path.
+cgroupns() {
+	local name=$1 cg=/sys/fs/cgroup holder pod i
+	pod=kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5d1c2e0a_7b1f_4c55_9a3e_0f6b8e2d4c11.slice
+	pod=$pod/cri-containerd-3f9e3f9e3f9e3f9e3f9e3f9e3f9e3f9e3f9e3f9e3f9e3f9e3f9e3f9e3f9e3f9e.scope
+	grep -q " $cg cgroup2 " /proc/mounts || mount -t cgroup2 none $cg
+	mkdir -p "$cg/$pod" "$cg/mla-tool.scope"
+	# shellcheck disable=SC2016 # $$: the inner sh's
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --hold' sh \
+		"$cg/$pod" "$S/$3" >"/tmp/$name.out" 2>"/tmp/$name.err" &
+	holder=$!
+	i=0
+	while ! grep -q holding "/tmp/$name.out" && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh \
+		"$cg/mla-tool.scope" "$2" "$T" report --json -d 1 -p "$holder" \
+		-o "/tmp/$name.json" 2>>"/tmp/$name.err"
+	echo "MLA|$name|rc|$?"
+	echo "MLA|$name|path|/$pod"
+	echo "MLA|$name|pid|$holder"
+	echo "MLA|$name|vmlck|$(awk '/^VmLck:/ { print $2 }' "/proc/$holder/status")"
+	kill "$holder"
+	wait "$holder"
+	for k in out err json; do dump "$name" "$k" "/tmp/$name.$k"; done
+}
+
 # late NAME PROGRAM SCENARIO: vfio_iommu_type1 loaded after the tool
 # started; its probes must attach without a restart.
 late() {
@@ -180,7 +212,7 @@ while read -r name where kind _ opts prog args <&3; do
 	case $kind in
 	tool) tool "$name" "$prog" $args ;;
 	run) run "$name" "$opts" "$S/$prog" $args ;;
-	hold | hold_live | report_limits | qemu_like | late)
+	hold | hold_live | report_limits | qemu_like | late | cgroupns)
 		"$kind" "$name" "$S/$prog" $args ;;
 	*) echo "guest-run.sh: $name: unknown kind '$kind'" >&2 ;;
 	esac 3<&-
