@@ -174,10 +174,11 @@ static size_t select_procs(struct mla_proc **pv, size_t n,
 	return kept;
 }
 
-static void write_held(FILE *f, struct mla_proc **pv, char **l, size_t n,
-		       const struct rest *rest, const struct out_opts *o)
+static void write_held(FILE *f, bool om, struct mla_proc **pv, char **l,
+		       size_t n, const struct rest *rest,
+		       const struct out_opts *o)
 {
-	help(f, false, "memlockacct_locked_bytes", "gauge",
+	help(f, om, "memlockacct_locked_bytes", "gauge",
 	     "Memory charged to a counter compared with RLIMIT_MEMLOCK, by the "
 	     "subsystem holding it; of a per-user counter, the process's share.");
 	for (int c = 0; c < MLA_NR_COUNTERS; c++) {
@@ -221,7 +222,7 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 			pv[kept++] = pv[i];
 	}
 	n = kept;
-	write_held(f, pv, l, n, rest, o);
+	write_held(f, om, pv, l, n, rest, o);
 	help(f, om, "memlockacct_limit_bytes", "gauge",
 	     "The process's RLIMIT_MEMLOCK soft limit (absent when unlimited).");
 	for (size_t i = 0; i < n; i++) {
@@ -435,30 +436,40 @@ static void write_vms(FILE *f, bool om, struct mla_model *m,
 		{ "memlockacct_vm_one_more_device_fits",
 		  "1 when one more VFIO device would fit the limit." },
 	};
-	size_t n;
+	size_t n, nl = 0;
 	struct vm_group *g = vm_groups(m, flt, o->page_size, &n);
+	/* each VM's labels and limits, made once for its five samples */
+	struct vm_limits *lim = calloc(n ? n : 1, sizeof(*lim));
+	char **lab = calloc(n ? n : 1, sizeof(*lab));
 
+	for (size_t i = 0; g && lim && lab && i < n; i++, nl++) {
+		char label[LABEL_LEN], ns[KUBE_NS_LEN], vmi[KUBE_NAME_LEN];
+
+		vm_limits(&g[i], o->page_size, &lim[i]);
+		escape_prom_label(g[i].name, label, sizeof(label));
+		vm_group_vmi(&g[i], ns, vmi);
+		/* a UUID is hex and dashes (vm.c), VMI names DNS-1123 */
+		if (asprintf(&lab[i],
+			     "vm=\"%s\",vm_uuid=\"%s\",vmi_namespace=\"%s\","
+			     "vmi_name=\"%s\"",
+			     label, g[i].main->vm->uuid, ns, vmi) < 0)
+			lab[i] = NULL; /* out of memory: no samples for it */
+	}
 	for (int k = 0; k < (int)(sizeof(fields) / sizeof(fields[0])); k++) {
 		help(f, om, fields[k].metric, "gauge", fields[k].help);
-		for (size_t i = 0; g && i < n; i++) {
-			char label[LABEL_LEN], ns[KUBE_NS_LEN],
-				vmi[KUBE_NAME_LEN];
-			struct vm_limits l;
+		for (size_t i = 0; i < nl; i++) {
 			int64_t v;
 
-			vm_limits(&g[i], o->page_size, &l);
-			if (!vm_value(&g[i], &l, o->page_size, k, &v))
-				continue;
-			escape_prom_label(g[i].name, label, sizeof(label));
-			vm_group_vmi(&g[i], ns, vmi);
-			/* a UUID is hex and dashes (vm.c), VMI names DNS-1123 */
-			fprintf(f,
-				"%s{vm=\"%s\",vm_uuid=\"%s\",vmi_namespace=\"%s\","
-				"vmi_name=\"%s\"} %" PRId64 "\n",
-				fields[k].metric, label, g[i].main->vm->uuid,
-				ns, vmi, v);
+			if (lab[i] &&
+			    vm_value(&g[i], &lim[i], o->page_size, k, &v))
+				fprintf(f, "%s{%s} %" PRId64 "\n",
+					fields[k].metric, lab[i], v);
 		}
 	}
+	for (size_t i = 0; i < nl; i++)
+		free(lab[i]);
+	free(lab);
+	free(lim);
 	free(g);
 }
 

@@ -441,11 +441,10 @@ def check_variables(state):
 # ---------------------------------------------------------------- YAML
 
 def load_yaml(text):
-    """(documents, how read, disagreement or None): Debian's python3-yaml
-    (imported here: the exporter test imports this module without it)."""
+    """The documents, read by Debian's python3-yaml (imported here: the
+    exporter test imports this module without it)."""
     import yaml
-    return [d for d in yaml.safe_load_all(text) if d is not None], \
-        "PyYAML", None
+    return [d for d in yaml.safe_load_all(text) if d is not None]
 
 
 # ---------------------------------------------------------------- DaemonSet
@@ -472,10 +471,8 @@ def unit_capabilities(path):
 def check_manifest_parse(top, state):
     with open(os.path.join(top, DAEMONSET)) as f:
         text = f.read()
-    docs, how, why = load_yaml(text)
+    docs = load_yaml(text)
     state["docs"] = docs
-    if why:
-        return why
     if any(not isinstance(d, dict) for d in docs):
         return "a document is not a mapping"
     ds = [d for d in docs if d.get("kind") == "DaemonSet"]
