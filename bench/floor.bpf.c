@@ -18,9 +18,22 @@ int BPF_PROG(mmap_lock_released) { return 0; }
 SEC("raw_tp/exit_mmap")
 int BPF_PROG(exit_mmap) { return 0; }
 
-#define EXIT(name)                                         \
-	SEC("tracepoint/syscalls/sys_exit_" #name)         \
-	int sys_exit_##name(void *ctx) { return 0; }
+/*
+ * Each exit in both of memlockacct's forms: its syscall tracepoint, and
+ * fexit on the syscall's entry point (floor.c sets the target, and loads
+ * one form).
+ */
+#define EXIT(name)                                 \
+	SEC("tracepoint/syscalls/sys_exit_" #name) \
+	int sys_exit_##name(void *ctx)             \
+	{                                          \
+		return 0;                          \
+	}                                          \
+	SEC("fexit")                               \
+	int BPF_PROG(fexit_sys_##name)             \
+	{                                          \
+		return 0;                          \
+	}
 
 EXIT(mlock)
 EXIT(mlock2)

@@ -6,6 +6,7 @@
  *   workload churn ITERS       what a malloc-heavy service does that locks
  *                              nothing: mmap/touch/munmap 64 KiB, and brk
  *                              up and down
+ *   workload getppid ITERS     a system call none of the hooks is about
  *   workload burst THREADS SECONDS
  *                              mlock/munlock from THREADS threads for
  *                              SECONDS; counts the changes made
@@ -67,8 +68,12 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "churn"))
 		return print_op("churn", atol(argv[2]),
 				op_churn(atol(argv[2])));
+	if (argc >= 3 && !strcmp(argv[1], "getppid"))
+		return print_op("getppid", atol(argv[2]),
+				op_getppid(atol(argv[2])));
 	if (argc >= 4 && !strcmp(argv[1], "burst"))
 		return bench_burst(atoi(argv[2]), atof(argv[3]));
-	fprintf(stderr, "usage: workload mlock|churn ITERS | burst THREADS SECONDS\n");
+	fprintf(stderr,
+		"usage: workload mlock|churn|getppid ITERS | burst THREADS SECONDS\n");
 	return 2;
 }

@@ -156,9 +156,11 @@ static const struct argp_option common_opts[] = {
 	  "/sys/kernel/btf/vmlinux",
 	  0 },
 	{ "portable", OPT_PORTABLE, NULL, 0,
-	  "Use tracepoints only, even where kprobes work", 0 },
+	  "Use tracepoints only, even where kprobes or trampolines work", 0 },
 	{ "kprobes", OPT_KPROBES, NULL, 0,
-	  "Precise tier: kprobes even where fentry/fexit would attach", 0 },
+	  "No trampolines: kprobes in the precise tier, syscall exits by "
+	  "their tracepoints",
+	  0 },
 	{ "ready-file", OPT_READY, "PATH", 0,
 	  "Write PATH once every probe is attached", 0 },
 	{ "bytes", OPT_BYTES, NULL, 0, "Print sizes in bytes", 0 },

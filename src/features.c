@@ -25,6 +25,17 @@ static const char *state_name(enum probe_state s)
 	return s == PROBE_ACTIVE ? "active" : s == PROBE_OFF ? "off" : "failed";
 }
 
+/* Are the syscall exits hooked by fexit, so no syscall tracepoint is on? */
+static bool syscalls_by_fexit(const struct probes *p)
+{
+	for (unsigned int i = 0; i < p->n; i++)
+		if (p->list[i].tier == TIER_PORTABLE &&
+		    p->list[i].kind == PROBE_TRACEPOINT &&
+		    p->list[i].state == PROBE_ACTIVE)
+			return false;
+	return true;
+}
+
 void features_print(const struct probes *p, FILE *out, bool json)
 {
 	struct json_object *root, *arr;
@@ -49,10 +60,14 @@ void features_print(const struct probes *p, FILE *out, bool json)
 				probe_kind_name(pr->kind),
 				state_name(pr->state), target);
 		}
-		fprintf(out, "\nTier: %s.%s\n",
+		fprintf(out, "\nTier: %s%s.%s\n",
 			p->precise ? "precise (kprobes, fentry/fexit) over "
 				     "portable" :
-				     "portable (tracepoints only)",
+				     "portable",
+			syscalls_by_fexit(p) ?
+				" (syscall exits by fexit: no syscall "
+				"tracepoint)" :
+				" (tracepoints only)",
 			p->lazy_baseline ? " Baseline: first sight." : "");
 		if (!p->precise)
 			fprintf(out,
@@ -99,6 +114,8 @@ void features_print(const struct probes *p, FILE *out, bool json)
 }
 
 /* ---- the verifier check of every program ------------------------------- */
+
+#define MAX_PROGS 128 /* skeleton programs; 55 today */
 
 static char verify_log[4096];
 
@@ -159,6 +176,27 @@ static bool fentry_target_missing(const char *prog, const struct ksym_query *q,
 	return false;
 }
 
+/*
+ * A syscall exit's fexit flavour targets the syscall's entry point, named
+ * per arch: into @entry, or why there is none into @why.
+ */
+static bool syscall_fexit_target(const char *prog, const struct btf *vmlinux,
+				 char *entry, size_t len, char *why,
+				 size_t whylen)
+{
+	const char *syscall = prog + strlen("fexit_sys_");
+
+	if (strncmp(prog, "fexit_sys_", strlen("fexit_sys_")))
+		return false;
+	if (vmlinux && probe_syscall_entry(vmlinux, syscall, entry, len))
+		return false;
+	snprintf(why, whylen,
+		 " (no entry point of %s in this kernel's BTF: its tracepoint "
+		 "is used)",
+		 syscall);
+	return true;
+}
+
 int features_verify(const char *btf_path, FILE *out, int *refused)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
@@ -174,9 +212,9 @@ int features_verify(const char *btf_path, FILE *out, int *refused)
 	*refused = 0;
 	if (!skel)
 		return -1;
-	names = calloc(64, sizeof(*names));
+	names = calloc(MAX_PROGS, sizeof(*names));
 	bpf_object__for_each_program(prog, skel->obj)
-		if (names && n < 64)
+		if (names && n < MAX_PROGS)
 			names[n++] = strdup(bpf_program__name(prog));
 	memlockacct__destroy(skel);
 	if (!names)
@@ -185,10 +223,10 @@ int features_verify(const char *btf_path, FILE *out, int *refused)
 		btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
 	nargs = vmlinux ? tp_btf_nargs(vmlinux, "mmap_lock_released") : -1;
 	probes_resolve_precise(q); /* unreadable: none exact, VFIO pairs n/a */
-	btf__free(vmlinux);
 	old = libbpf_set_print(verify_print);
 	for (int i = 0; i < n; i++) {
 		const char *why = other_flavour(names[i], nargs);
+		char entry[128] = "";
 		int err;
 
 		if (why) {
@@ -197,7 +235,10 @@ int features_verify(const char *btf_path, FILE *out, int *refused)
 			continue;
 		}
 		if (fentry_target_missing(names[i], q, missing,
-					  sizeof(missing))) {
+					  sizeof(missing)) ||
+		    syscall_fexit_target(names[i], vmlinux, entry,
+					 sizeof(entry), missing,
+					 sizeof(missing))) {
 			fprintf(out, "n/a %s%s\n", names[i], missing);
 			free((void *)names[i]);
 			continue;
@@ -206,10 +247,13 @@ int features_verify(const char *btf_path, FILE *out, int *refused)
 		skel = memlockacct__open_opts(&oo);
 		if (!skel)
 			break;
-		bpf_object__for_each_program(prog, skel->obj)
-			bpf_program__set_autoload(
-				prog,
-				!strcmp(bpf_program__name(prog), names[i]));
+		bpf_object__for_each_program(prog, skel->obj) {
+			bool self = !strcmp(bpf_program__name(prog), names[i]);
+
+			bpf_program__set_autoload(prog, self);
+			if (self && entry[0])
+				bpf_program__set_attach_target(prog, 0, entry);
+		}
 		verify_log[0] = '\0';
 		err = memlockacct__load(skel);
 		if (err &&
@@ -233,6 +277,7 @@ int features_verify(const char *btf_path, FILE *out, int *refused)
 		free((void *)names[i]);
 	}
 	libbpf_set_print(old);
+	btf__free(vmlinux);
 	free(names);
 	return failed;
 }

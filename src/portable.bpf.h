@@ -17,6 +17,29 @@
 
 #include "observe.bpf.h"
 
+/*
+ * A syscall's exit hook in two forms with one body (@expr, of the
+ * syscall's return value `ret`): its syscall tracepoint, which every kernel
+ * with BTF has, and fexit on the syscall's own entry point (probes.c sets
+ * the target, __x64_sys_NAME or its arch's name, before load) where
+ * trampolines attach. One syscall tracepoint on puts every system call of
+ * every process on the kernel's traced slow path (+11.5 ns on getppid,
+ * BENCHMARKS.md run 4); fexit costs only the calls it hooks. probes.c
+ * loads one of the two.
+ */
+#define MLA_SYSCALL_EXIT(name, expr)                                         \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                           \
+	int sys_exit_##name(struct trace_event_raw_sys_exit *ctx)            \
+	{                                                                    \
+		long ret = ctx->ret;                                         \
+		return expr;                                                 \
+	}                                                                    \
+	SEC("fexit")                                                         \
+	int BPF_PROG(fexit_sys_##name, const struct pt_regs *regs, long ret) \
+	{                                                                    \
+		return expr;                                                 \
+	}
+
 static __always_inline __u64 span_pages(__u64 addr, __u64 len)
 {
 	__u64 start = addr & ~(MLA_PAGE_SIZE - 1);

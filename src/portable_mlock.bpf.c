@@ -47,46 +47,24 @@ static __always_inline int mlock_exit(long ret, __u32 nr)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_mlock")
-int sys_exit_mlock(struct trace_event_raw_sys_exit *ctx)
-{
-	return mlock_exit(ctx->ret, MLA_NR_mlock);
-}
+MLA_SYSCALL_EXIT(mlock, mlock_exit(ret, MLA_NR_mlock))
 
-SEC("tracepoint/syscalls/sys_exit_mlock2")
-int sys_exit_mlock2(struct trace_event_raw_sys_exit *ctx)
-{
-	return mlock_exit(ctx->ret, MLA_NR_mlock2);
-}
+MLA_SYSCALL_EXIT(mlock2, mlock_exit(ret, MLA_NR_mlock2))
 
-SEC("tracepoint/syscalls/sys_exit_munlock")
-int sys_exit_munlock(struct trace_event_raw_sys_exit *ctx)
-{
-	return mlock_exit(ctx->ret, MLA_NR_munlock);
-}
+MLA_SYSCALL_EXIT(munlock, mlock_exit(ret, MLA_NR_munlock))
 
-SEC("tracepoint/syscalls/sys_exit_mlockall")
-int sys_exit_mlockall(struct trace_event_raw_sys_exit *ctx)
-{
-	return mlock_exit(ctx->ret, MLA_NR_mlockall);
-}
+MLA_SYSCALL_EXIT(mlockall, mlock_exit(ret, MLA_NR_mlockall))
 
-SEC("tracepoint/syscalls/sys_exit_munlockall")
-int sys_exit_munlockall(struct trace_event_raw_sys_exit *ctx)
-{
-	return mlock_exit(ctx->ret, MLA_NR_munlockall);
-}
+MLA_SYSCALL_EXIT(munlockall, mlock_exit(ret, MLA_NR_munlockall))
 
 /* ---- address-space syscalls: hot in every process, so bail early ------ */
 
-SEC("tracepoint/syscalls/sys_exit_mmap")
-int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int mmap_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	__u64 flags = regs->r10;
 	long fd = regs->r8;
-	long ret = ctx->ret;
 	bool locked = (flags & MLA_MAP_LOCKED) || def_locked(task->mm);
 	bool shared_file = (flags & MLA_MAP_SHARED) && fd >= 0;
 	struct mm_struct *mm;
@@ -116,8 +94,9 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_munmap")
-int sys_exit_munmap(struct trace_event_raw_sys_exit *ctx)
+MLA_SYSCALL_EXIT(mmap, mmap_exit(ret))
+
+static __always_inline int munmap_exit(long ret)
 {
 	struct mm_struct *mm = current_mm_btf();
 	struct mla_cause c;
@@ -128,15 +107,15 @@ int sys_exit_munmap(struct trace_event_raw_sys_exit *ctx)
 	cause_syscall(&c, MLA_NR_munmap);
 	observe_mm(mm, &c, false);
 	observe_user(&c);
-	emit_range(&c, ctx->ret, 0, 0);
+	emit_range(&c, ret, 0, 0);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_mremap")
-int sys_exit_mremap(struct trace_event_raw_sys_exit *ctx)
+MLA_SYSCALL_EXIT(munmap, munmap_exit(ret))
+
+static __always_inline int mremap_exit(long ret)
 {
 	struct mm_struct *mm = current_mm_btf();
-	long ret = ctx->ret;
 	struct mla_cause c;
 
 	if (!mm_interesting(mm) && !def_locked(mm))
@@ -156,11 +135,11 @@ int sys_exit_mremap(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_brk")
-int sys_exit_brk(struct trace_event_raw_sys_exit *ctx)
+MLA_SYSCALL_EXIT(mremap, mremap_exit(ret))
+
+static __always_inline int brk_exit(unsigned long ret)
 {
 	struct mm_struct *mm = current_mm_btf();
-	unsigned long ret = ctx->ret;
 	struct mla_cause c;
 
 	if (!def_locked(mm))
@@ -178,3 +157,5 @@ int sys_exit_brk(struct trace_event_raw_sys_exit *ctx)
 			   BPF_CORE_READ(mm, brk));
 	return 0;
 }
+
+MLA_SYSCALL_EXIT(brk, brk_exit(ret))

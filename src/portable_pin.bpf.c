@@ -13,8 +13,7 @@
 
 /* ---- subsystems that pin: SysV SHM, io_uring, driver ioctls ------------ */
 
-SEC("tracepoint/syscalls/sys_exit_shmctl")
-int sys_exit_shmctl(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int shmctl_exit(long ret)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct mla_cause c;
@@ -26,13 +25,15 @@ int sys_exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 	if (cmd != MLA_SHM_LOCK && cmd != MLA_SHM_UNLOCK && cmd != 0 /* RMID */)
 		return 0;
 	observe_user(&c);
-	if (cmd == MLA_SHM_LOCK && ctx->ret < 0)
-		syscall_failure(&c, ctx->ret, MLA_USER_SHM, MLA_SRC_SHM,
+	if (cmd == MLA_SHM_LOCK && ret < 0)
+		syscall_failure(&c, ret, MLA_USER_SHM, MLA_SRC_SHM,
 				task_shm_locked(task), 0);
 	else if (cmd == MLA_SHM_LOCK || cmd == MLA_SHM_UNLOCK)
-		emit_range(&c, ctx->ret, 0, 0);
+		emit_range(&c, ret, 0, 0);
 	return 0;
 }
+
+MLA_SYSCALL_EXIT(shmctl, shmctl_exit(ret))
 
 /*
  * Up to 32 registered iovecs: the pages they span (what io_uring charges),
@@ -61,8 +62,7 @@ static __always_inline __u64 iovec_walk(struct mla_cause *c, __u64 uptr,
 	return pages;
 }
 
-SEC("tracepoint/syscalls/sys_exit_io_uring_register")
-int sys_exit_io_uring_register(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int io_uring_register_exit(long ret)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct mla_cause c;
@@ -71,20 +71,21 @@ int sys_exit_io_uring_register(struct trace_event_raw_sys_exit *ctx)
 	observe_mm(current_mm(), &c, false);
 	observe_user(&c);
 	c.obj = current_file(c.args[0]);
-	if (ctx->ret == 0 && c.args[1] == 0 /* IORING_REGISTER_BUFFERS */)
+	if (ret == 0 && c.args[1] == 0 /* IORING_REGISTER_BUFFERS */)
 		iovec_walk(&c, c.args[2], c.args[3], true);
-	else if (ctx->ret == 0 && c.args[1] == 1 /* UNREGISTER_BUFFERS */)
+	else if (ret == 0 && c.args[1] == 1 /* UNREGISTER_BUFFERS */)
 		emit_range(&c, 0, 0, 0);
 	/* IORING_REGISTER_BUFFERS (0): ENOMEM is the per-user memlock check */
-	if (ctx->ret == -MLA_ENOMEM && c.args[1] == 0)
-		syscall_failure(&c, ctx->ret, MLA_USER_LOCKED, MLA_SRC_IO_URING,
+	if (ret == -MLA_ENOMEM && c.args[1] == 0)
+		syscall_failure(&c, ret, MLA_USER_LOCKED, MLA_SRC_IO_URING,
 				user_locked_vm(BPF_CORE_READ(task, cred, user)),
 				iovec_walk(&c, c.args[2], c.args[3], false));
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_io_uring_setup")
-int sys_exit_io_uring_setup(struct trace_event_raw_sys_exit *ctx)
+MLA_SYSCALL_EXIT(io_uring_register, io_uring_register_exit(ret))
+
+static __always_inline int io_uring_setup_exit(long ret)
 {
 	struct mla_cause c;
 
@@ -93,6 +94,8 @@ int sys_exit_io_uring_setup(struct trace_event_raw_sys_exit *ctx)
 	observe_user(&c);
 	return 0;
 }
+
+MLA_SYSCALL_EXIT(io_uring_setup, io_uring_setup_exit(ret))
 
 struct mla_vfio_dma_map {
 	__u32 argsz;
@@ -109,8 +112,7 @@ struct mla_vfio_dma_unmap {
 	__u64 size;
 };
 
-SEC("tracepoint/syscalls/sys_exit_ioctl")
-int sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int ioctl_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -118,7 +120,6 @@ int sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 	__u8 src = ioctl_source(cmd);
 	struct mm_struct *mm;
 	struct mla_cause c;
-	long ret = ctx->ret;
 
 	if (src == MLA_SRC_OTHER)
 		return 0;
@@ -163,3 +164,5 @@ int sys_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 	}
 	return 0;
 }
+
+MLA_SYSCALL_EXIT(ioctl, ioctl_exit(ret))

@@ -59,7 +59,8 @@ struct probe {
 	const char *prog;   /* skeleton program names */
 	const char *retprog; /* NULL: an entry probe only */
 	const char *alt_prog; /* tp_btf: for the older argument layout */
-	const char *fexit;  /* fexit flavour, used when fentry works */
+	const char *fexit;    /* fexit flavour, used when fentry works; for a
+			     * syscall exit, on the syscall's entry point */
 	const char *fentry; /* with fexit: a pair in place of the kprobes;
 			     * without: in place of the kprobe */
 	bool optional_tp;   /* a tracepoint that older kernels lack */
@@ -155,6 +156,10 @@ extern const struct probe probe_list_precise[];
  * probe_list_precise, in its order); -errno if it is unreadable.
  */
 int probes_resolve_precise(struct ksym_query *q);
+/* The entry point of @syscall ("mlock") in @btf, as __x64_sys_mlock. */
+struct btf;
+bool probe_syscall_entry(const struct btf *btf, const char *syscall, char *buf,
+			 size_t len);
 /* An fentry/fexit pair can name @pr's function: BTF and kallsyms agree. */
 bool probe_fentry_present(const struct probe *pr, bool exact);
 

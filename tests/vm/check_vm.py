@@ -27,6 +27,17 @@ FENTRY_KINDS = {"__account_locked_vm": "fexit", "account_locked_vm": "fexit",
 # left off while __account_locked_vm and vfio_lock_acct are hooked: it
 # charges through the one for the other
 UNNEEDED_PROBES = ("mm_lock_acct",)
+# the syscall exits: fexit on each syscall's entry point where trampolines
+# attach (every kernel we boot), their tracepoints with --kprobes/--portable
+SYSCALL_EXITS = ("mlock", "mlock2", "munlock", "mlockall", "munlockall",
+                 "mmap", "munmap", "mremap", "brk", "shmctl",
+                 "io_uring_register", "io_uring_setup", "ioctl")
+
+
+def check_syscall_exits(c, test, table, kind):
+    for name in SYSCALL_EXITS:
+        row = table.get("sys_exit_" + name, ("", ""))
+        c.equal(test, "sys_exit_" + name, (row[0], row[1]), (kind, "active"))
 
 
 def parse_log(path):
@@ -366,6 +377,10 @@ def check_features(c, block, ctx):
     for probe in UNNEEDED_PROBES:
         c.equal("features: redundant hooks left off", probe,
                 table.get(probe, ("", ""))[1], "off")
+    check_syscall_exits(c, "features: syscall exits by fexit, no syscall "
+                        "tracepoint", table, "fexit")
+    c.check("features: no syscall tracepoint", "(syscall exits by fexit: "
+            "no syscall tracepoint)" in out, out.splitlines()[-3:])
 
 
 def check_kprobes_everywhere(c, block, ctx):
@@ -377,6 +392,20 @@ def check_kprobes_everywhere(c, block, ctx):
     for probe in PRECISE_PROBES:
         c.equal(test, probe, table.get(probe), ("kprobe", "active"))
     for probe in UNNEEDED_PROBES:
+        c.equal(test, probe, table.get(probe, ("", ""))[1], "off")
+    check_syscall_exits(c, "features --kprobes: syscall tracepoints", table,
+                        "tracepoint")
+
+
+def check_portable_everywhere(c, block, ctx):
+    """`features --portable`: the tier as kernels without trampolines
+    run it: syscall tracepoints, no precise probe."""
+    test = "features --portable: tracepoints only"
+    if not c.check(test, block is not None, "no output"):
+        return
+    table = features_table(block)
+    check_syscall_exits(c, test, table, "tracepoint")
+    for probe in PRECISE_PROBES:
         c.equal(test, probe, table.get(probe, ("", ""))[1], "off")
 
 
@@ -400,6 +429,7 @@ def check_verify(c, block, ctx):
 # the checks field of a tool scenario
 TOOL_CHECKS = {"features": check_features,
                "kprobes_everywhere": check_kprobes_everywhere,
+               "portable_everywhere": check_portable_everywhere,
                "verifier": check_verify}
 
 
