@@ -70,8 +70,7 @@ def check_failures(c, name, steps, summary, events):
     root may hold (the VM stage checks both exactly)."""
     skip = mla_check.SKIP
     mla_check.check_failures(c, steps, summary, name, {
-        ("shm_lock_refused", "requested_kib"): 0,
-        ("shm_lock_refused", "suggested_limit_kib"): None,
+        **mla_check.TRACEPOINT_SHM,
         ("io_uring_register_refused", "counter_kib"): skip,
         ("io_uring_register_refused", "suggested_limit_kib"): skip,
         ("io_uring_register_refused", "sources"): skip,
@@ -178,8 +177,7 @@ def check_aggregate(c, tool, bindir, sc):
     skip = mla_check.SKIP
     mla_check.check_failures(c, refusals, summary,
                              "report (aggregate mode): refusals", {
-        ("shm_lock_refused", "requested_kib"): 0,
-        ("shm_lock_refused", "suggested_limit_kib"): None,
+        **mla_check.TRACEPOINT_SHM,
         ("io_uring_register_refused", "counter_kib"): skip,
         ("io_uring_register_refused", "suggested_limit_kib"): skip,
         ("io_uring_register_refused", "sources"): skip,

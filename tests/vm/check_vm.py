@@ -61,7 +61,7 @@ def text(block, kind):
     return "\n".join(block.get(kind, []))
 
 
-def load_run(c, name, block):
+def load_run(c, name, block, tier="precise"):
     """The scenario's steps, the tool's summary and events, checked as
     every run is; None if broken."""
     test = f"{name}: memlockacct run"
@@ -79,7 +79,7 @@ def load_run(c, name, block):
         c.check(test, False, f"unreadable output: {e}")
         return None
     steps = mla_check.load_steps(text(block, "out"))
-    mla_scenarios.check_run(c, name, steps, summary, events, "precise")
+    mla_scenarios.check_run(c, name, steps, summary, events, tier)
     return steps, summary, events
 
 
@@ -90,7 +90,8 @@ RUN_CHECKS = ("other_task", "moved", "limits", "failures")
 def check_run_kind(c, sc, block, ctx):
     """Kind run: the run, its recording read back, and its checks field."""
     name = sc.name
-    run = load_run(c, name, block)
+    portable = "--portable" in sc.options
+    run = load_run(c, name, block, "portable" if portable else "precise")
     if not run:
         return
     steps, summary, events = run
@@ -104,7 +105,9 @@ def check_run_kind(c, sc, block, ctx):
         check_headroom(c, steps, summary, name)
         check_half_way(c, name, steps, events)
     if "failures" in sc.checks:
-        mla_check.check_failures(c, steps, summary, name)
+        mla_check.check_failures(c, steps, summary, name,
+                                 mla_check.TRACEPOINT_SHM if portable
+                                 else None)
         check_explained_text(c, name, block, summary, ctx["failures_txt"])
 
 
