@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Attach the floor programs (floor.bpf.c) and wait for a signal.
- *   floor READY_FILE [fexit]
+ *   floor READY_FILE [fexit|lock]
  * fexit: the syscall exits by fexit on the syscalls' entry points, as
- * memlockacct hooks them where trampolines attach; otherwise by their
- * syscall tracepoints.
+ * memlockacct hooks them where trampolines attach; lock: no syscall exit,
+ * only the mmap lock release and exit_mmap (the floor's parts, apart);
+ * otherwise the syscall exits by their syscall tracepoints.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ static int set_entry(struct bpf_program *prog, const struct btf *btf)
 int main(int argc, char **argv)
 {
 	bool fexit = argc > 2 && !strcmp(argv[2], "fexit");
+	bool lock_only = argc > 2 && !strcmp(argv[2], "lock");
 	struct btf *btf = btf__load_vmlinux_btf();
 	struct bpf_program *prog;
 	struct floor *skel = floor__open();
@@ -59,7 +61,7 @@ int main(int argc, char **argv)
 			bpf_program__set_autoload(
 				prog, fexit && !set_entry(prog, btf));
 		else if (!strncmp(name, "sys_exit_", 9))
-			bpf_program__set_autoload(prog, !fexit);
+			bpf_program__set_autoload(prog, !fexit && !lock_only);
 	}
 	if (floor__load(skel) || floor__attach(skel)) {
 		fprintf(stderr, "floor: cannot load or attach\n");

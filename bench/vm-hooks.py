@@ -13,7 +13,8 @@ import json
 import statistics
 import sys
 
-CONFIGS = ("none", "floor_tp", "floor_fexit", "report_tp", "report",
+CONFIGS = ("none", "floor_tp", "floor_fexit", "floor_lock", "report_tp",
+           "report",
            "trace_tp", "trace", "bpftrace_tp", "bpftrace_fexit")
 WORKLOADS = (("mlock", "1: mlock+munlock"), ("churn", "2: mmap/munmap/brk churn"),
              ("getppid", "6: getppid"))

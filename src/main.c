@@ -146,7 +146,12 @@ static const struct argp_option report_opts[] = {
 	  "Report on a recording (record -o) instead of tracing", 0 },
 	{ "vm", OPT_VM, NULL, 0,
 	  "Per virtual machine (QEMU, cloud-hypervisor, crosvm, firecracker): "
-	  "what it locks, its limit, and the limit libvirt would give it", 0 },
+	  "what it locks, its limit, and the limit libvirt would give it",
+	  0 },
+	{ "users", OPT_USERS, NULL, 0,
+	  "Per user: the per-user buckets (io_uring, perf, SHM_LOCK, ...), "
+	  "the processes that make them up, and what each may still add",
+	  0 },
 	{},
 };
 
@@ -168,12 +173,20 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 	case OPT_VM:
 		cli.s.vm_view = true;
 		break;
+	case OPT_USERS:
+		cli.s.users_view = true;
+		break;
 	case 'i':
 		cli.s.input_path = arg;
 		input_given = true;
 		break;
 	case ARGP_KEY_ARG:
 		cli_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (cli.s.vm_view && cli.s.users_view)
+			cli_error(state, "--vm and --users are two views: "
+					 "give one");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

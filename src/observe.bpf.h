@@ -300,6 +300,16 @@ static __always_inline void cause_from_current(struct mla_cause *c,
 	} else {
 		c->kind = own ? MLA_CAUSE_FAULT : MLA_CAUSE_FOREIGN;
 	}
+	/*
+	 * The mlock family and brk change locked_vm in mm/ alone: no precise
+	 * hook's frame can be open under them: no hash lookup for it on
+	 * each of their changes (BENCHMARKS.md, workload 1 in the VM).
+	 */
+	if (c->kind == MLA_CAUSE_SYSCALL &&
+	    (c->nr == MLA_NR_mlock || c->nr == MLA_NR_munlock ||
+	     c->nr == MLA_NR_mlock2 || c->nr == MLA_NR_mlockall ||
+	     c->nr == MLA_NR_munlockall || c->nr == MLA_NR_brk))
+		return;
 	cause_kctx(c);
 }
 

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "output.h"
 #include "syscall_nrs.h"
+#include "users.h"
 #include "vm.h"
 
 static const char *type_name(unsigned int t)
@@ -338,6 +339,77 @@ struct json_object *failure_json(const struct mla_failure *f,
 	return j;
 }
 
+/* A process's charges to its user's buckets, and its next headroom. */
+static struct json_object *member_json(const struct user_group *g,
+				       const struct user_member *mb,
+				       const struct out_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+	char comm[COMM_ESC];
+
+	jadd(j, "pid", jint(mb->p->tgid));
+	jadd(j, "comm", jstr(comm_escaped(mb->p->comm, comm)));
+	for (int c = 0; c < MLA_NR_USER_COUNTERS; c++) {
+		struct json_object *cj = json_object_new_object();
+		struct json_object *by = json_object_new_object();
+		int64_t head;
+
+		jadd(cj, "final_kib", jint(spages_kib(o, mb->total[c])));
+		for (int src = 0; src < MLA_NR_SOURCES; src++)
+			if (mb->share[c][src])
+				jadd(by, source_name(src),
+				     jint(spages_kib(o, mb->share[c][src])));
+		jadd(cj, "by_source", by);
+		/* its own limit against the whole bucket: its next charge */
+		jadd(cj, "headroom_kib",
+		     user_member_headroom(g, mb, c, o->page_size, &head) ?
+			     jint(head / 1024) :
+			     NULL);
+		jadd(j, counter_name(MLA_USER_LOCKED + c), cj);
+	}
+	return j;
+}
+
+static struct json_object *user_json(const struct mla_user *u,
+				     const struct user_group *ug, size_t nug,
+				     const struct out_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+	struct json_object *procs = json_object_new_array();
+	const struct user_group *g = NULL;
+
+	for (size_t k = 0; k < nug; k++)
+		if (ug[k].u == u)
+			g = &ug[k];
+	jadd(j, "uid", jint(u->uid));
+	for (int c = 0; c < MLA_NR_USER_COUNTERS; c++) {
+		struct json_object *cj = json_object_new_object();
+		struct json_object *by = json_object_new_object();
+
+		jadd(cj, "peak_kib", jint(pages_kib(o, u->peak[c])));
+		jadd(cj, "final_kib", jint(pages_kib(o, u->seen[c])));
+		for (int src = 0; src < MLA_NR_SOURCES; src++) {
+			struct json_object *sj;
+
+			if (!u->by_src[c][src])
+				continue;
+			sj = json_object_new_object();
+			jadd(sj, "final_kib",
+			     jint(spages_kib(o, u->by_src[c][src])));
+			jadd(by, source_name(src), sj);
+		}
+		jadd(cj, "by_source", by);
+		if (g)
+			jadd(cj, "unattributed_kib",
+			     jint(spages_kib(o, g->unattributed[c])));
+		jadd(j, counter_name(MLA_USER_LOCKED + c), cj);
+	}
+	for (size_t k = 0; g && k < g->n; k++)
+		json_object_array_add(procs, member_json(g, &g->members[k], o));
+	jadd(j, "processes", procs);
+	return j;
+}
+
 struct json_object *report_json(struct mla_model *m,
 				const struct proc_filter *f,
 				const struct out_opts *o,
@@ -351,7 +423,8 @@ struct json_object *report_json(struct mla_model *m,
 	const struct mla_failure *fl;
 	struct mla_proc **pv;
 	struct mla_user **uv;
-	size_t n;
+	size_t n, nug;
+	struct user_group *ug = user_groups(m, f, &nug);
 
 	jadd(root, "version", jint(1));
 	jadd(root, "tier", jstr(s->tier ? s->tier : "portable"));
@@ -390,35 +463,10 @@ struct json_object *report_json(struct mla_model *m,
 	jadd(root, "processes", procs);
 
 	n = model_users(m, &uv);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *u = json_object_new_object();
-
-		jadd(u, "uid", jint(uv[i]->uid));
-		for (int c = 0; c < MLA_NR_USER_COUNTERS; c++) {
-			struct json_object *cj = json_object_new_object();
-			struct json_object *by = json_object_new_object();
-
-			jadd(cj, "peak_kib",
-			     jint(pages_kib(o, uv[i]->peak[c])));
-			jadd(cj, "final_kib",
-			     jint(pages_kib(o, uv[i]->seen[c])));
-			for (int src = 0; src < MLA_NR_SOURCES; src++) {
-				struct json_object *sj;
-
-				if (!uv[i]->by_src[c][src])
-					continue;
-				sj = json_object_new_object();
-				jadd(sj, "final_kib",
-				     jint(spages_kib(o,
-						     uv[i]->by_src[c][src])));
-				jadd(by, source_name(src), sj);
-			}
-			jadd(cj, "by_source", by);
-			jadd(u, counter_name(MLA_USER_LOCKED + c), cj);
-		}
-		json_object_array_add(users, u);
-	}
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(users, user_json(uv[i], ug, nug, o));
 	free(uv);
+	user_groups_free(ug, nug);
 	jadd(root, "users", users);
 
 	n = model_failures(m, &fl);

@@ -11,6 +11,7 @@
 #include "model.h"
 #include "names.h"
 #include "output.h"
+#include "users.h"
 #include "vm.h"
 
 /* ---- trace ---------------------------------------------------------------- */
@@ -198,6 +199,88 @@ void vms_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 		"this command line)\n",
 		u);
 	free(g);
+}
+
+/* ---- per user ------------------------------------------------------------ */
+
+static void size_or_dash(char *buf, size_t len, bool known, int64_t v)
+{
+	if (known)
+		snprintf(buf, len, "%" PRId64, v);
+	else
+		snprintf(buf, len, "-");
+}
+
+void users_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
+		const struct out_opts *o)
+{
+	size_t n;
+	struct user_group *g = user_groups(m, f, &n);
+	const char *u = unit_suffix(o->unit);
+
+	for (size_t i = 0; g && i < n; i++) {
+		const struct mla_user *us = g[i].u;
+
+		fprintf(out,
+			"uid %u: user_locked_vm %" PRIu64 " (peak %" PRIu64
+			"), user_shm_locked %" PRIu64 " (peak %" PRIu64 ")\n",
+			us->uid, in_unit(o, us->seen[0]),
+			in_unit(o, us->peak[0]), in_unit(o, us->seen[1]),
+			in_unit(o, us->peak[1]));
+		fprintf(out, "  %-7s %-16s %-16s %-22s %10s %12s\n", "PID",
+			"COMM", "BUCKET", "SOURCES", "HOLDS", "HEADROOM");
+		for (size_t k = 0; k < g[i].n; k++) {
+			const struct user_member *mb = &g[i].members[k];
+			char comm[COMM_ESC];
+
+			comm_escaped(mb->p->comm, comm);
+			for (int c = 0; c < MLA_NR_USER_COUNTERS; c++) {
+				char srcs[64] = "", head[24];
+				int64_t h = 0;
+				bool known;
+
+				if (!mb->total[c])
+					continue;
+				for (int s = 0; s < MLA_NR_SOURCES; s++)
+					if (mb->share[c][s])
+						snprintf(srcs + strlen(srcs),
+							 sizeof(srcs) -
+								 strlen(srcs),
+							 "%s%s",
+							 srcs[0] ? "," : "",
+							 source_name(s));
+				known = user_member_headroom(&g[i], mb, c,
+							     o->page_size, &h);
+				size_or_dash(
+					head, sizeof(head), known,
+					sin_unit(o, h / (int64_t)o->page_size));
+				fprintf(out,
+					"  %-7u %-16s %-16s %-22s %10" PRId64
+					" %12s\n",
+					mb->p->tgid, comm,
+					counter_name(MLA_USER_LOCKED + c), srcs,
+					sin_unit(o, mb->total[c]), head);
+			}
+		}
+		for (int c = 0; c < MLA_NR_USER_COUNTERS; c++)
+			if (g[i].unattributed[c])
+				fprintf(out,
+					"  %-7s %-16s %-16s %-22s %10" PRId64
+					"\n",
+					"-", "(no process)",
+					counter_name(MLA_USER_LOCKED + c),
+					"before start, or gone",
+					sin_unit(o, g[i].unattributed[c]));
+	}
+	if (!n)
+		fprintf(out, "(no user holds per-user locked memory)\n");
+	fprintf(out,
+		"(sizes in %s; each bucket is the user's, all processes "
+		"together, and a charge is checked against the RLIMIT_MEMLOCK "
+		"of the process that asks: HEADROOM is what that process "
+		"could still add)\n",
+		u);
+	user_groups_free(g, n);
 }
 
 /* ---- tables --------------------------------------------------------------- */

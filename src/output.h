@@ -44,6 +44,10 @@ void top_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 void vms_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 	      const struct out_opts *o);
 
+/* Per user: each bucket, the processes that make it up, their headroom. */
+void users_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
+		const struct out_opts *o);
+
 /* ---- JSON ---- */
 struct json_object *event_json(const struct out_opts *o,
 			       const struct mla_event *e);

@@ -27,6 +27,7 @@ struct session_opts {
 	struct proc_filter filter;
 	bool failures_only;	 /* trace --failures */
 	bool vm_view;		 /* report/run --vm: per virtual machine */
+	bool users_view;	 /* report/run --users: per user bucket */
 	bool verbose;
 	double interval_s;	 /* top, exporter */
 	int count;		 /* top: refreshes, 0 = forever */

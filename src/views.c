@@ -129,6 +129,8 @@ void print_report(FILE *out, struct mla_model *m, const struct session_opts *o,
 		json_print(out, report_json(m, &o->filter, &o->out, rs), true);
 	else if (o->vm_view)
 		vms_text(out, m, &o->filter, &o->out);
+	else if (o->users_view)
+		users_text(out, m, &o->filter, &o->out);
 	else
 		report_text(out, m, &o->filter, &o->out, rs);
 	fflush(out);

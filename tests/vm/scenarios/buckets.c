@@ -9,6 +9,8 @@
  *             the same pages in locked_vm and in pinned_vm
  *   perf      mmap and munmap a perf ring buffer of 1 + 4 pages, charged
  *             to pinned_vm
+ *   uring_hold KIB READY  as nobody, hold an io_uring buffer of KIB KiB
+ *             (report --users' live test)
  *   refusals  without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK, one
  *             refusal of each kind the VFIO "limits" scenario does not
  *             make, each step stating the explanation it must get
@@ -273,9 +275,42 @@ static int refusals_child(void)
 	return 0;
 }
 
+/*
+ * As uid 65534 (nobody, whose bucket nothing else on a test host charges)
+ * under a 1 MiB RLIMIT_MEMLOCK: register a buffer of @kib KiB, create
+ * @ready, and hold it until killed. report --users' live test.
+ */
+static int uring_hold(long kib, const char *ready)
+{
+	struct rlimit rl = { 1 * MIB, 1 * MIB };
+	struct io_uring_params p = { 0 };
+	char *buf = map_anon(kib * 1024, 0);
+	struct iovec iov = { buf, kib * 1024 };
+	int ring, fd;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) || setuid(65534))
+		die("limits");
+	ring = syscall(__NR_io_uring_setup, 8, &p);
+	if (ring < 0)
+		die("io_uring_setup");
+	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov,
+		    1))
+		die("io_uring_register");
+	fd = open(ready, O_CREAT | O_WRONLY, 0644);
+	if (fd < 0)
+		die("ready file");
+	close(fd);
+	while (pause() < 0 || true)
+		; /* until killed */
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(what, "uring_hold") && argc == 4)
+		return uring_hold(atol(argv[2]), argv[3]);
 
 	if (!strcmp(what, "shm"))
 		return shm();
@@ -288,6 +323,6 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "refusals"))
 		return in_child(refusals_child);
 	say("{\"error\":\"usage: buckets shm|io_uring|io_uring_mlocked|perf|"
-	    "refusals\"}\n");
+	    "refusals|uring_hold KIB READY\"}\n");
 	return 2;
 }
