@@ -72,7 +72,7 @@ endif
 # order (features --verify lists them so). A new file must be named here.
 BPF_SRCS := $(addprefix src/,observe.bpf.c \
 	portable_mm.bpf.c portable_mlock.bpf.c portable_pin.bpf.c \
-	portable_iter.bpf.c precise_account.bpf.c precise_vfio.bpf.c \
+	portable_limit.bpf.c portable_iter.bpf.c precise_account.bpf.c precise_vfio.bpf.c \
 	precise_user.bpf.c vfio_iter.bpf.c)
 ifneq ($(filter-out $(BPF_SRCS),$(wildcard src/*.bpf.c)),)
 $(error $(filter-out $(BPF_SRCS),$(wildcard src/*.bpf.c)): not in BPF_SRCS)

@@ -90,11 +90,12 @@ enum mla_kfunc {
 };
 
 enum mla_event_type {
-	MLA_EV_CHANGE,	 /* a counter moved */
-	MLA_EV_FAILURE,	 /* a charge was refused */
-	MLA_EV_MM_GONE,	 /* exit_mmap: final values are in the dead map */
-	MLA_EV_RANGE,	 /* a syscall that may change VM_LOCKED ranges completed */
-	MLA_EV_PROCESS,	 /* a traced process was forked (run mode) */
+	MLA_EV_CHANGE,	/* a counter moved */
+	MLA_EV_FAILURE, /* a charge was refused */
+	MLA_EV_MM_GONE, /* exit_mmap: final values are in the dead map */
+	MLA_EV_RANGE, /* a syscall that may change VM_LOCKED ranges completed */
+	MLA_EV_PROCESS, /* a traced process was forked (run mode) */
+	MLA_EV_LIMIT,	/* RLIMIT_MEMLOCK set (or refused): tgid the target */
 };
 
 /* Event flags. */
@@ -112,6 +113,8 @@ enum mla_event_type {
  * VM_LOCKED ranges must be read from smaps.
  */
 #define MLA_F_UNSTREAMED (1u << 7)
+/* MLA_EV_LIMIT: ctx[0], ctx[1] hold the limit it replaced (prlimit64) */
+#define MLA_F_OLD_LIMIT (1u << 8)
 
 /* struct mla_mm_stat.flags and mla_user_stat.flags */
 #define MLA_MM_SEEDED (1u << 0)	 /* created by the start-up iterator */

@@ -54,6 +54,8 @@ static void inst_free(void *p)
 
 static void proc_free(void *p)
 {
+	free(((struct mla_proc *)p)->limit_set);
+	free(((struct mla_proc *)p)->limit_refused);
 	free(((struct mla_proc *)p)->vm);
 	free(((struct mla_proc *)p)->cgroup);
 	free(((struct mla_proc *)p)->cg_attr);
@@ -69,6 +71,28 @@ void model_free(struct mla_model *m)
 	tdestroy(m->users, free);
 	free(m->failures);
 	free(m);
+}
+
+/*
+ * A limit set on a process the model did not know yet, by another (its
+ * start time is known to BPF only for the caller), waits on (tgid, 0):
+ * the process, once seen, takes it.
+ */
+static void adopt_placeholder(struct mla_model *m, struct mla_proc *p)
+{
+	struct mla_proc key = { .tgid = p->tgid }, *ph, **found;
+
+	found = tfind(&key, &m->procs, proc_cmp);
+	if (!found)
+		return;
+	ph = *found;
+	p->limit_set = ph->limit_set;
+	p->limit_refused = ph->limit_refused;
+	p->limit_refusals = ph->limit_refusals;
+	ph->limit_set = ph->limit_refused = NULL;
+	tdelete(ph, &m->procs, proc_cmp);
+	m->nprocs--;
+	proc_free(ph);
 }
 
 struct mla_proc *model_proc(struct mla_model *m, uint32_t tgid,
@@ -91,6 +115,8 @@ struct mla_proc *model_proc(struct mla_model *m, uint32_t tgid,
 		return NULL;
 	}
 	m->nprocs++;
+	if (start_ns)
+		adopt_placeholder(m, p);
 	return p;
 }
 
@@ -289,6 +315,61 @@ static void apply_user_change(struct mla_model *m, struct inst_node *n,
 	}
 }
 
+/* The living process of @tgid the model knows (newest), or NULL. */
+static struct mla_proc *proc_living(struct mla_model *m, uint32_t tgid)
+{
+	struct mla_proc **pv, *p = NULL;
+	size_t n = model_procs(m, &pv);
+
+	for (size_t i = 0; i < n; i++)
+		if (pv[i]->tgid == tgid && !pv[i]->exited)
+			p = pv[i]; /* sorted by start: the last is the newest */
+	free(pv);
+	return p;
+}
+
+/* RLIMIT_MEMLOCK set on e->tgid, or refused: who, to what, when. */
+static struct mla_proc *apply_limit(struct mla_model *m,
+				    const struct mla_event *e)
+{
+	struct mla_limit_set *ls = calloc(1, sizeof(*ls)), **slot;
+	struct mla_proc *p;
+
+	p = e->start_ns ? model_proc(m, e->tgid, e->start_ns, true) :
+			  proc_living(m, e->tgid);
+	if (!p)
+		p = model_proc(m, e->tgid, 0, true);
+	if (!p || !ls) {
+		free(ls);
+		return p;
+	}
+	ls->by_tgid = e->cur_tgid;
+	ls->by_pid = e->pid;
+	ls->by_uid = e->uid;
+	memcpy(ls->by_comm, e->comm, sizeof(ls->by_comm));
+	ls->ts_ns = e->ts_ns;
+	ls->nr = e->nr;
+	ls->ret = e->ret;
+	ls->soft = e->limit_cur;
+	ls->hard = e->limit_max;
+	ls->old_known = e->flags & MLA_F_OLD_LIMIT;
+	ls->old_soft = e->ctx[0];
+	ls->old_hard = e->ctx[1];
+	if (e->ret) {
+		p->limit_refusals++;
+		slot = &p->limit_refused;
+	} else {
+		/* what the kernel now compares, until /proc says otherwise */
+		p->limit_known = true;
+		p->limit_soft = e->limit_cur;
+		p->limit_hard = e->limit_max;
+		slot = &p->limit_set;
+	}
+	free(*slot);
+	*slot = ls;
+	return p;
+}
+
 void model_vfio_precise(struct mla_model *m, bool precise)
 {
 	m->vfio_precise = precise;
@@ -397,6 +478,8 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 	case MLA_EV_RANGE:
 		model_apply_range(m, e);
 		return NULL;
+	case MLA_EV_LIMIT:
+		return apply_limit(m, e);
 	case MLA_EV_PROCESS:
 		p = model_proc(m, e->tgid, e->start_ns, true);
 		if (p) {

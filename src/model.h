@@ -89,6 +89,21 @@ struct mla_proc {
 	struct cgroup_attr *cg_attr;
 	bool cgroup_checked;
 	unsigned int vfio_groups; /* /dev/vfio/N groups it holds open */
+	/* the last set of its RLIMIT_MEMLOCK, and of a refused one, seen */
+	struct mla_limit_set *limit_set, *limit_refused;
+	unsigned int limit_refusals;
+};
+
+/* Who set a process's RLIMIT_MEMLOCK (prlimit64, setrlimit), to what. */
+struct mla_limit_set {
+	uint32_t by_tgid, by_pid, by_uid;
+	char by_comm[MLA_COMM_LEN];
+	uint64_t ts_ns;
+	uint32_t nr;	     /* the syscall */
+	int32_t ret;	     /* 0, or -errno when refused */
+	uint64_t soft, hard; /* asked for, bytes (UINT64_MAX: unlimited) */
+	bool old_known;	     /* prlimit64 returned the limit it replaced */
+	uint64_t old_soft, old_hard;
 };
 
 struct mla_user {

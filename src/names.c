@@ -14,6 +14,8 @@ _Static_assert(MLA_NR_mlock == SYS_mlock, "syscall numbers");
 _Static_assert(MLA_NR_mlock2 == SYS_mlock2, "syscall numbers");
 _Static_assert(MLA_NR_mmap == SYS_mmap, "syscall numbers");
 _Static_assert(MLA_NR_ioctl == SYS_ioctl, "syscall numbers");
+_Static_assert(MLA_NR_prlimit64 == SYS_prlimit64, "syscall numbers");
+_Static_assert(MLA_NR_setrlimit == SYS_setrlimit, "syscall numbers");
 _Static_assert(MLA_NR_io_uring_register == SYS_io_uring_register,
 	       "syscall numbers");
 
@@ -91,6 +93,8 @@ static const struct {
 	{ SYS_io_uring_setup, "io_uring_setup" },
 	{ SYS_io_uring_enter, "io_uring_enter" },
 	{ SYS_io_uring_register, "io_uring_register" },
+	{ SYS_prlimit64, "prlimit64" },
+	{ SYS_setrlimit, "setrlimit" },
 };
 
 const char *syscall_name(unsigned int nr)

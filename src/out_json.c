@@ -29,6 +29,8 @@ static const char *type_name(unsigned int t)
 		return "range";
 	case MLA_EV_PROCESS:
 		return "process";
+	case MLA_EV_LIMIT:
+		return "limit";
 	}
 	return "unknown";
 }
@@ -53,12 +55,43 @@ static struct json_object *jlimit(uint64_t bytes)
 	return bytes == UINT64_MAX ? NULL : jint(bytes);
 }
 
+static void limit_set_fields(struct json_object *j,
+			     const struct mla_limit_set *ls);
+
+/* A limit event: its pid is the target's, the rest the caller's. */
+static struct json_object *limit_event_json(const struct mla_event *e,
+					    struct json_object *j)
+{
+	struct mla_limit_set ls = {
+		.by_tgid = e->cur_tgid,
+		.by_pid = e->pid,
+		.by_uid = e->uid,
+		.ts_ns = e->ts_ns,
+		.nr = e->nr,
+		.ret = e->ret,
+		.soft = e->limit_cur,
+		.hard = e->limit_max,
+		.old_known = e->flags & MLA_F_OLD_LIMIT,
+		.old_soft = e->ctx[0],
+		.old_hard = e->ctx[1],
+	};
+
+	memcpy(ls.by_comm, e->comm, sizeof(ls.by_comm));
+	jadd(j, "type", jstr("limit"));
+	jadd(j, "pid", jint(e->tgid));
+	jadd(j, "ret", jint(e->ret));
+	limit_set_fields(j, &ls);
+	return j;
+}
+
 struct json_object *event_json(const struct out_opts *o,
 			       const struct mla_event *e)
 {
 	struct json_object *j = json_object_new_object();
 	char comm[COMM_ESC], cause[64];
 
+	if (e->type == MLA_EV_LIMIT)
+		return limit_event_json(e, j);
 	jadd(j, "type", jstr(type_name(e->type)));
 	jadd(j, "ts_ns", jint(e->ts_ns));
 	jadd(j, "pid", jint(e->tgid));
@@ -151,6 +184,39 @@ static struct json_object *user_share_json(const struct mla_proc *p, int u,
 	return j;
 }
 
+/* Who set (or was refused setting) a process's RLIMIT_MEMLOCK. */
+static void limit_set_fields(struct json_object *j,
+			     const struct mla_limit_set *ls)
+{
+	char comm[COMM_ESC];
+
+	jadd(j, "by_pid", jint(ls->by_tgid));
+	jadd(j, "by_tid", jint(ls->by_pid));
+	jadd(j, "by_comm", jstr(comm_escaped(ls->by_comm, comm)));
+	jadd(j, "by_uid", jint(ls->by_uid));
+	jadd(j, "ts_ns", jint(ls->ts_ns));
+	jadd(j, "syscall", jstr(syscall_name(ls->nr) ?: "?"));
+	jadd(j, "soft_bytes", jlimit(ls->soft));
+	jadd(j, "hard_bytes", jlimit(ls->hard));
+	if (ls->old_known) {
+		jadd(j, "old_soft_bytes", jlimit(ls->old_soft));
+		jadd(j, "old_hard_bytes", jlimit(ls->old_hard));
+	}
+	if (ls->ret)
+		jadd(j, "errno", jstr(errno_name(ls->ret)));
+}
+
+static struct json_object *limit_set_json(const struct mla_limit_set *ls)
+{
+	struct json_object *j;
+
+	if (!ls)
+		return NULL;
+	j = json_object_new_object();
+	limit_set_fields(j, ls);
+	return j;
+}
+
 static struct json_object *limit_json(const struct mla_proc *p,
 				      const struct out_opts *o)
 {
@@ -159,6 +225,9 @@ static struct json_object *limit_json(const struct mla_proc *p,
 	if (!p->limit_known)
 		return NULL;
 	j = json_object_new_object();
+	jadd(j, "set_by", limit_set_json(p->limit_set));
+	jadd(j, "refused_set", limit_set_json(p->limit_refused));
+	jadd(j, "refused_sets", jint(p->limit_refusals));
 	jadd(j, "soft_bytes", jlimit(p->limit_soft));
 	jadd(j, "hard_bytes", jlimit(p->limit_hard));
 	jadd(j, "soft_kib",

@@ -63,12 +63,76 @@ static const char *event_cause(const struct mla_event *e, char *buf, size_t len)
 	return cause_str(e->cause, e->nr, e->cmd, buf, len);
 }
 
+static void fmt_rlim(char *buf, size_t len, uint64_t bytes)
+{
+	if (bytes == UINT64_MAX)
+		snprintf(buf, len, "unlimited");
+	else
+		snprintf(buf, len, "%" PRIu64 " KiB", bytes / 1024);
+}
+
+/*
+ * "soft S, hard H, by pid P (comm) with prlimit64 at T s[, was S/H]", or
+ * its refusal: the one line every view tells a limit set with.
+ */
+static const char *limit_set_str(const struct mla_limit_set *ls,
+				 const struct out_opts *o, char *buf,
+				 size_t len)
+{
+	char comm[COMM_ESC], when[32], soft[24], hard[24], was[96] = "";
+
+	fmt_time(o, ls->ts_ns, when, sizeof(when));
+	fmt_rlim(soft, sizeof(soft), ls->soft);
+	fmt_rlim(hard, sizeof(hard), ls->hard);
+	if (ls->old_known) {
+		char os[24], oh[24];
+
+		fmt_rlim(os, sizeof(os), ls->old_soft);
+		fmt_rlim(oh, sizeof(oh), ls->old_hard);
+		snprintf(was, sizeof(was), ", was soft %s, hard %s", os, oh);
+	}
+	snprintf(buf, len,
+		 "%s soft %s, hard %s, by pid %u (%s) with %s at %s%s%s",
+		 ls->ret ? "refused:" : "set to", soft, hard, ls->by_tgid,
+		 comm_escaped(ls->by_comm, comm), syscall_name(ls->nr) ?: "?",
+		 when, o->wall_time ? "" : " s", was);
+	if (ls->ret)
+		snprintf(buf + strlen(buf), len - strlen(buf), " (%s)",
+			 errno_name(ls->ret));
+	return buf;
+}
+
+static void limit_event(FILE *out, const struct out_opts *o,
+			const struct mla_event *e, const char *when)
+{
+	struct mla_limit_set ls = {
+		.by_tgid = e->cur_tgid,
+		.ts_ns = e->ts_ns,
+		.nr = e->nr,
+		.ret = e->ret,
+		.soft = e->limit_cur,
+		.hard = e->limit_max,
+		.old_known = e->flags & MLA_F_OLD_LIMIT,
+		.old_soft = e->ctx[0],
+		.old_hard = e->ctx[1],
+	};
+	char line[400];
+
+	memcpy(ls.by_comm, e->comm, sizeof(ls.by_comm));
+	fprintf(out, "%-12s %-7u %-16s RLIMIT_MEMLOCK %s\n", when, e->tgid, "-",
+		limit_set_str(&ls, o, line, sizeof(line)));
+}
+
 void trace_event(FILE *out, const struct out_opts *o, const struct mla_event *e)
 {
 	char comm[COMM_ESC], when[32], cause[64], limit[32];
 
 	fmt_time(o, e->ts_ns, when, sizeof(when));
 	comm_escaped(e->comm, comm);
+	if (e->type == MLA_EV_LIMIT) {
+		limit_event(out, o, e, when);
+		return;
+	}
 	if (e->type == MLA_EV_FAILURE) {
 		fprintf(out,
 			"%-12s %-7u %-16s %-9s %-10s %s: asked %" PRIu64
@@ -138,7 +202,44 @@ void failure_print(FILE *out, const struct mla_failure *f,
 	if (f->twice)
 		fprintf(out, " (%" PRIu64 " KiB of it counted twice)",
 			f->twice / 1024);
-	fprintf(out, "\n  fix: %s\n", x.advice);
+	fputc('\n', out);
+	/* who gave it that limit, if it was set while we traced */
+	if (p && p->limit_set && p->limit_set->ts_ns <= e->ts_ns) {
+		char line[400];
+
+		fprintf(out, "  limit: %s\n",
+			limit_set_str(p->limit_set, o, line, sizeof(line)));
+	}
+	fprintf(out, "  fix: %s\n", x.advice);
+}
+
+/* The limits set, or refused, on the shown processes while we traced. */
+static void limits_text(FILE *out, struct mla_proc **pv, size_t n,
+			const struct proc_filter *f, const struct out_opts *o)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mla_proc *p = pv[i];
+		const struct mla_limit_set *sets[2] = { p->limit_set,
+							p->limit_refused };
+		char comm[COMM_ESC], line[400];
+
+		if ((!sets[0] && !sets[1]) || !proc_matches(p, f))
+			continue;
+		if (!header)
+			fprintf(out, "\nRLIMIT_MEMLOCK set while tracing:\n");
+		header = true;
+		for (int k = 0; k < 2; k++)
+			if (sets[k])
+				fprintf(out, "%s (pid %u): %s\n",
+					p->comm[0] ?
+						comm_escaped(p->comm, comm) :
+						"?",
+					p->tgid,
+					limit_set_str(sets[k], o, line,
+						      sizeof(line)));
+	}
 }
 
 void vms_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
@@ -438,6 +539,7 @@ void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 	if (!shown)
 		fprintf(out, "(no process holds locked or pinned memory)\n");
 	double_text(out, pv, n, f, o);
+	limits_text(out, pv, n, f, o);
 	free(pv);
 	n = model_failures(m, &fl);
 	if (n)

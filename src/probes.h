@@ -145,7 +145,7 @@ int features_verify(const char *btf_path, FILE *out, int *refused);
  * probe_list.c: every probe, as planned before this kernel is looked at
  * (PROBES_NR_*: their counts, checked there at build time).
  */
-#define PROBES_NR_PORTABLE 21
+#define PROBES_NR_PORTABLE 23
 #define PROBES_NR_PRECISE 7
 #define PROBES_VFIO_MOD "vfio_iommu_type1"
 extern const struct probe probe_list_portable[];

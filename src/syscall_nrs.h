@@ -23,7 +23,9 @@
 #define MLA_NR_munlock 150
 #define MLA_NR_mlockall 151
 #define MLA_NR_munlockall 152
+#define MLA_NR_setrlimit 160
 #define MLA_NR_exit_group 231
+#define MLA_NR_prlimit64 302
 #define MLA_NR_mlock2 325
 #define MLA_NR_io_uring_setup 425
 #define MLA_NR_io_uring_enter 426
@@ -67,6 +69,7 @@ enum mla_ioctl {
 #define MLA_MAP_SHARED 0x01
 #define MLA_MAP_LOCKED 0x2000
 #define MLA_MCL_CURRENT 1
+#define MLA_RLIMIT_MEMLOCK 8
 #define MLA_MCL_FUTURE 2
 #define MLA_MCL_ONFAULT 4
 

@@ -42,9 +42,12 @@ static bool event_shown(struct session *s, const struct mla_event *e)
 {
 	const struct proc_filter *f = &s->o->filter;
 
-	if (s->o->failures_only && e->type != MLA_EV_FAILURE)
+	/* a refused set of the limit is a refusal too */
+	if (s->o->failures_only && e->type != MLA_EV_FAILURE &&
+	    !(e->type == MLA_EV_LIMIT && e->ret))
 		return false;
-	if (e->type != MLA_EV_CHANGE && e->type != MLA_EV_FAILURE)
+	if (e->type != MLA_EV_CHANGE && e->type != MLA_EV_FAILURE &&
+	    e->type != MLA_EV_LIMIT)
 		return false;
 	if (f->pid && (int)e->tgid != f->pid)
 		return false;

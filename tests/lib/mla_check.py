@@ -237,3 +237,48 @@ def check_failures(c, steps, summary, name, override=None):
             c.equal(test, "suggested = held + asked",
                     f["suggested_limit_kib"],
                     f["counter_kib"] + f["requested_kib"])
+
+
+def check_limit_setters(c, name, out, summary, events):
+    """Who set RLIMIT_MEMLOCK (buckets limit_setters): each set the
+    scenario made, and the refused one, as a limit event with its caller,
+    target and values; the target's rlimit_memlock.set_by is its last
+    successful set and equals what /proc/PID/limits says now."""
+    lines = [json.loads(l) for l in out.splitlines()
+             if l.startswith('{"limit_set"') or l.startswith('{"limits_now"')]
+    sets = [l for l in lines if "limit_set" in l]
+    now = [l for l in lines if "limits_now" in l]
+    limits = [e for e in events if e.get("type") == "limit"]
+    test = f"{name}: limit events"
+    if not c.check(test, len(sets) == 3 and len(now) == 1,
+                   f"scenario printed {lines}"):
+        return
+    c.equal(test, "events", len(limits), len(sets))
+    for s, e in zip(sets, limits):
+        t = f"{name}: {s['limit_set']} as an event"
+        c.equal(t, "pid (target)", e["pid"], s["pid"])
+        c.equal(t, "by_pid", e["by_pid"], s["by"])
+        c.equal(t, "soft_bytes", e["soft_bytes"], s["soft"])
+        c.equal(t, "hard_bytes", e["hard_bytes"], s["hard"])
+        c.equal(t, "ret", e["ret"], s["ret"])
+        if s["old_soft"] >= 0:
+            c.equal(t, "old_soft_bytes", e.get("old_soft_bytes"), s["old_soft"])
+            c.equal(t, "old_hard_bytes", e.get("old_hard_bytes"), s["old_hard"])
+    child = now[0]["limits_now"]
+    procs = [p for p in summary["processes"] if p["pid"] == child]
+    test = f"{name}: pid {child} rlimit_memlock"
+    if not c.check(test, len(procs) == 1, "not in the summary"):
+        return
+    lim = procs[0].get("rlimit_memlock") or {}
+    soft, hard = (int(v) for v in now[0]["proc_limits"].split())
+    c.equal(test, "soft_bytes = /proc/PID/limits", lim.get("soft_bytes"), soft)
+    c.equal(test, "hard_bytes = /proc/PID/limits", lim.get("hard_bytes"), hard)
+    own = sets[1]
+    set_by = lim.get("set_by") or {}
+    c.equal(test, "set_by", (set_by.get("by_pid"), set_by.get("syscall"),
+                             set_by.get("soft_bytes"), set_by.get("hard_bytes")),
+            (own["by"], "setrlimit", own["soft"], own["hard"]))
+    refused = lim.get("refused_set") or {}
+    c.equal(test, "refused_set", (refused.get("errno"), refused.get("hard_bytes"),
+                                  lim.get("refused_sets")),
+            ("EPERM", sets[2]["hard"], 1))

@@ -40,7 +40,11 @@ def run_scenario(c, tool, bindir, sc):
     events = mla_check.load_events(events_text)
     mla_scenarios.check_run(c, sc.name, steps, summary, events, "portable")
     for check in sc.checks:
-        RUN_CHECKS[check](c, sc.name, steps, summary, events)
+        if check == "limit_setters":  # reads the scenario's own lines
+            mla_check.check_limit_setters(c, sc.name, proc.stdout, summary,
+                                          events)
+        else:
+            RUN_CHECKS[check](c, sc.name, steps, summary, events)
 
 
 def check_exit_sources(c, name, steps, summary, events):
@@ -78,7 +82,8 @@ def check_failures(c, name, steps, summary, events):
 
 
 # a run scenario's checks field, for the host
-RUN_CHECKS = {"exit_sources": check_exit_sources, "failures": check_failures}
+RUN_CHECKS = {"exit_sources": check_exit_sources, "failures": check_failures,
+              "limit_setters": None}
 
 
 def check_record_replay(c, tool, bindir, sc):

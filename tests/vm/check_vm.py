@@ -31,7 +31,8 @@ UNNEEDED_PROBES = ("mm_lock_acct",)
 # attach (every kernel we boot), their tracepoints with --kprobes/--portable
 SYSCALL_EXITS = ("mlock", "mlock2", "munlock", "mlockall", "munlockall",
                  "mmap", "munmap", "mremap", "brk", "shmctl",
-                 "io_uring_register", "io_uring_setup", "ioctl")
+                 "io_uring_register", "io_uring_setup", "ioctl",
+                 "prlimit64", "setrlimit")
 
 
 def check_syscall_exits(c, test, table, kind):
@@ -84,7 +85,7 @@ def load_run(c, name, block, tier="precise"):
 
 
 # the checks field of a run scenario, in the order check_run_kind runs them
-RUN_CHECKS = ("other_task", "moved", "limits", "failures")
+RUN_CHECKS = ("other_task", "moved", "limits", "failures", "limit_setters")
 
 
 def check_run_kind(c, sc, block, ctx):
@@ -104,6 +105,9 @@ def check_run_kind(c, sc, block, ctx):
     if "limits" in sc.checks:
         check_headroom(c, steps, summary, name)
         check_half_way(c, name, steps, events)
+    if "limit_setters" in sc.checks:
+        mla_check.check_limit_setters(c, name, text(block, "out"), summary,
+                                      events)
     if "failures" in sc.checks:
         mla_check.check_failures(c, steps, summary, name,
                                  mla_check.TRACEPOINT_SHM if portable

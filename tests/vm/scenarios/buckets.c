@@ -9,6 +9,8 @@
  *             the same pages in locked_vm and in pinned_vm
  *   perf      mmap and munmap a perf ring buffer of 1 + 4 pages, charged
  *             to pinned_vm
+ *   limit_setters  RLIMIT_MEMLOCK set by a parent (prlimit64), by the
+ *             process itself (setrlimit), and a raise refused (EPERM)
  *   uring_hold KIB READY  as nobody, hold an io_uring buffer of KIB KiB
  *             (report --users' live test)
  *   refusals  without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK, one
@@ -55,7 +57,7 @@ static int shm(void)
 	return 0;
 }
 
-static int drop_ipc_lock(void)
+static int drop_cap(int cap)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -64,11 +66,16 @@ static int drop_ipc_lock(void)
 
 	if (syscall(SYS_capget, &h, d))
 		return -1;
-	d[0].effective &= ~(1u << CAP_IPC_LOCK);
-	d[0].permitted &= ~(1u << CAP_IPC_LOCK);
-	d[0].inheritable &= ~(1u << CAP_IPC_LOCK);
-	return prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0) ||
+	d[0].effective &= ~(1u << cap);
+	d[0].permitted &= ~(1u << cap);
+	d[0].inheritable &= ~(1u << cap);
+	return prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) ||
 	       syscall(SYS_capset, &h, d);
+}
+
+static int drop_ipc_lock(void)
+{
+	return drop_cap(CAP_IPC_LOCK);
 }
 
 /*
@@ -305,6 +312,94 @@ static int uring_hold(long kib, const char *ready)
 	return 0;
 }
 
+/* "SOFT HARD" of /proc/PID/limits' "Max locked memory", as it prints them */
+static const char *proc_limits_memlock(pid_t pid)
+{
+	static char out[64];
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/limits", pid);
+	f = fopen(path, "r");
+	snprintf(out, sizeof(out), "?");
+	while (f && fgets(line, sizeof(line), f)) {
+		char soft[24], hard[24];
+
+		if (!strncmp(line, "Max locked memory", 17) &&
+		    sscanf(line + 17, "%23s %23s", soft, hard) == 2)
+			snprintf(out, sizeof(out), "%s %s", soft, hard);
+	}
+	if (f)
+		fclose(f);
+	return out;
+}
+
+/* One line per set of RLIMIT_MEMLOCK: who, on whom, what, the result. */
+static void limit_line(const char *name, pid_t by, pid_t pid,
+		       unsigned long long soft, unsigned long long hard,
+		       long ret, const struct rlimit *old)
+{
+	say("{\"limit_set\":\"%s\",\"by\":%d,\"pid\":%d,\"soft\":%llu,"
+	    "\"hard\":%llu,\"ret\":%ld,\"old_soft\":%lld,\"old_hard\":%lld}\n",
+	    name, by, pid, soft, hard, ret < 0 ? -errno : ret,
+	    old ? (long long)old->rlim_cur : -1LL,
+	    old ? (long long)old->rlim_max : -1LL);
+}
+
+/* The child: its own setrlimit, then one refused without CAP_SYS_RESOURCE. */
+static int limits_child(int go)
+{
+	struct rlimit own = { 64 * 1024, 256 * 1024 };
+	struct rlimit up = { 64 * 1024, 1 * MIB };
+	char c, *buf;
+	long r;
+
+	if (read(go, &c, 1) != 1)
+		die("pipe");
+	r = syscall(SYS_setrlimit, RLIMIT_MEMLOCK, &own);
+	limit_line("own", getpid(), getpid(), own.rlim_cur, own.rlim_max, r,
+		   NULL);
+	/* under the limit just set: a step the common checks measure */
+	buf = map_anon(16 * 1024, 0);
+	STEP("mlock_under_own_limit", "mlock", rc(mlock(buf, 16 * 1024)));
+	STEP("munlock", "mlock", rc(munlock(buf, 16 * 1024)));
+	if (drop_cap(CAP_SYS_RESOURCE))
+		die("capset");
+	r = syscall(SYS_setrlimit, RLIMIT_MEMLOCK, &up);
+	limit_line("raise_refused", getpid(), getpid(), up.rlim_cur,
+		   up.rlim_max, r, NULL);
+	/* what the kernel holds now: /proc says it */
+	say("{\"limits_now\":%d,\"proc_limits\":\"%s\"}\n", getpid(),
+	    proc_limits_memlock(getpid()));
+	return 0;
+}
+
+/*
+ * Who set the limit: the parent sets its child's RLIMIT_MEMLOCK with
+ * prlimit64 (as libvirt does QEMU's), the child sets its own, then fails
+ * to raise the hard limit without CAP_SYS_RESOURCE (EPERM).
+ */
+static int limit_setters(void)
+{
+	struct rlimit set = { 128 * 1024, 256 * 1024 }, old;
+	int go[2], st;
+	pid_t child;
+	long r;
+
+	if (pipe(go))
+		die("pipe");
+	child = fork();
+	if (child == 0)
+		_exit(limits_child(go[0]));
+	r = syscall(SYS_prlimit64, child, RLIMIT_MEMLOCK, &set, &old);
+	limit_line("by_parent", getpid(), child, set.rlim_cur, set.rlim_max, r,
+		   &old);
+	if (write(go[1], "g", 1) != 1)
+		die("pipe");
+	waitpid(child, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -322,7 +417,9 @@ int main(int argc, char **argv)
 		return perf();
 	if (!strcmp(what, "refusals"))
 		return in_child(refusals_child);
+	if (!strcmp(what, "limit_setters"))
+		return limit_setters();
 	say("{\"error\":\"usage: buckets shm|io_uring|io_uring_mlocked|perf|"
-	    "refusals|uring_hold KIB READY\"}\n");
+	    "refusals|limit_setters|uring_hold KIB READY\"}\n");
 	return 2;
 }
