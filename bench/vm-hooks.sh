@@ -111,7 +111,10 @@ suite=$(mla_label_suite "$label") || exit 1
 	{ echo "cannot fetch kernel $label"; exit 1; }
 "$top/tests/vm/mkinitramfs.sh" "$label" "$work/payload" "$work/initrd.gz" 2>/dev/null
 MLA_VM_MEM=2048M MLA_VM_TIMEOUT=${MLA_VM_TIMEOUT:-5400} \
-	"$top/tests/vm/boot.sh" "$label" "$work/initrd.gz" "$work/log" 2>/dev/null ||
-	{ echo "the guest did not finish: $(tail -5 "$work/log")"; exit 1; }
+	"$top/tests/vm/boot.sh" "$label" "$work/initrd.gz" "$work/log" 2>/dev/null
+rc=$?
+# the guest log stays (.output/bench), finished or not
 mkdir -p "$out/bench" && cp "$work/log" "$out/bench/vm-hooks-$label.log"
+[[ $rc == 0 ]] ||
+	{ echo "the guest did not finish (log: $out/bench/vm-hooks-$label.log): $(tail -5 "$work/log")"; exit 1; }
 python3 "$top/bench/vm-hooks.py" "$work/log" "$top/bench/results-hooks-$label.json" "$label"
