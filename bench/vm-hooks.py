@@ -67,6 +67,8 @@ def main():
                 if a not in res or b not in res or res[b]["added"] <= 0:
                     return None
                 return res[a]["added"] / res[b]["added"]
+            if tool not in res:
+                continue
             r = ratios[form] = {
                 "report_over_floor": ratio(tool, floor),
                 "report_over_bpftrace": ratio(tool, bt),

@@ -27,11 +27,15 @@
 # is charged to the workload, an upper bound of what a busy host pays.
 # Prints the table and writes bench/results-hooks-LABEL.json.
 #   bench/vm-hooks.sh [LABEL [REPS]]   (after make bench-programs static)
+# BENCH_HOOKS_CONFIGS="none report ...": those configurations only;
+# BENCH_HOOKS_ONLY=getppid: workload 6 only, samples of 1,000,000 calls.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/vm/lib.sh
 . "$top/tests/vm/lib.sh"
 label=${1:-6.12}
+# BENCH_HOOKS_TAG=T: results in results-hooks-LABEL-T.json (a partial run)
+name=$label${BENCH_HOOKS_TAG:+-$BENCH_HOOKS_TAG}
 reps=${2:-3}
 samples=3
 out=${OUTPUT:-$top/.output}
@@ -51,11 +55,30 @@ ldd "$bt" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' |
 ld=$(basename "$(ldd "$bt" | awk '/ld-linux/ { print $1 }')")
 cp "$top/bench/memlockacct.bt" "$work/payload/tp.bt"
 # the fexit form: kretfunc on each syscall's entry point, the return value
-# for args->ret
-sed -E -e 's/tracepoint:syscalls:sys_exit_([a-z_0-9]+)/kretfunc:__x64_sys_\1/g' \
-	-e 's/args->ret/retval/g' -e 's/kretfunc:__x64_sys_munlockall, //' \
-	"$top/bench/memlockacct.bt" >"$work/payload/fexit.bt"
+# for args->ret; one probe each, as bpftrace 0.17 refuses attach points
+# whose arguments are named differently (SYSCALL_DEFINE0's __unused)
+python3 - "$top/bench/memlockacct.bt" >"$work/payload/fexit.bt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"((?:tracepoint:syscalls:sys_exit_\w+,?\s*)+)(\{.*?\n\})", text, re.S)
+names = re.findall(r"sys_exit_(\w+)", m.group(1))
+body = m.group(2).replace("args->ret", "retval")
+# munlockall: bpftrace 0.17 calls it not traceable
+blocks = "\n\n".join(f"kretfunc:__x64_sys_{n}\n{body}" for n in names
+                     if n != "munlockall")
+sys.stdout.write(text[:m.start()] + blocks + text[m.end():])
+PY
 
+# BENCH_HOOKS_ONLY=getppid: workload 6 alone, ten times as long a sample
+workloads() {
+	if [[ ${BENCH_HOOKS_ONLY:-} == getppid ]]; then
+		# shellcheck disable=SC2016 # $W is the guest's
+		echo '$W getppid 1000000'
+	else
+		# shellcheck disable=SC2016
+		echo '$W mlock 20000; $W churn 5000; $W getppid 100000'
+	fi
+}
 cat >"$work/payload/run.sh" <<GUEST
 #!/bin/sh
 T=/payload/memlockacct
@@ -92,13 +115,13 @@ stop() {
 	[ -n "\$tracer" ] || return 0
 	kill -INT \$tracer; wait \$tracer
 }
-order="none floor_tp floor_fexit floor_lock report_tp report trace_tp trace bpftrace_tp bpftrace_fexit"
+order="${BENCH_HOOKS_CONFIGS:-none floor_tp floor_fexit floor_lock report_tp report trace_tp trace bpftrace_tp bpftrace_fexit}"
 \$T features | sed 's/^/MLA-FEATURES /'
 for r in \$(seq $reps); do
 	for c in \$order; do
 		start \$c || continue
 		for k in \$(seq $samples); do
-			\$W mlock 20000; \$W churn 5000; \$W getppid 100000
+			$(workloads)
 		done | sed "s/^{/MLA-BENCH {\"config\":\"\$c\",\"rep\":\$r,/"
 		stop
 	done
@@ -114,7 +137,7 @@ MLA_VM_MEM=2048M MLA_VM_TIMEOUT=${MLA_VM_TIMEOUT:-5400} \
 	"$top/tests/vm/boot.sh" "$label" "$work/initrd.gz" "$work/log" 2>/dev/null
 rc=$?
 # the guest log stays (.output/bench), finished or not
-mkdir -p "$out/bench" && cp "$work/log" "$out/bench/vm-hooks-$label.log"
+mkdir -p "$out/bench" && cp "$work/log" "$out/bench/vm-hooks-$name.log"
 [[ $rc == 0 ]] ||
-	{ echo "the guest did not finish (log: $out/bench/vm-hooks-$label.log): $(tail -5 "$work/log")"; exit 1; }
-python3 "$top/bench/vm-hooks.py" "$work/log" "$top/bench/results-hooks-$label.json" "$label"
+	{ echo "the guest did not finish (log: $out/bench/vm-hooks-$name.log): $(tail -5 "$work/log")"; exit 1; }
+python3 "$top/bench/vm-hooks.py" "$work/log" "$top/bench/results-hooks-$name.json" "$label"
