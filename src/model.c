@@ -89,6 +89,10 @@ static void adopt_placeholder(struct mla_model *m, struct mla_proc *p)
 	p->limit_set = ph->limit_set;
 	p->limit_refused = ph->limit_refused;
 	p->limit_refusals = ph->limit_refusals;
+	/* the limit it set is the kernel's until /proc says otherwise */
+	p->limit_known = ph->limit_known;
+	p->limit_soft = ph->limit_soft;
+	p->limit_hard = ph->limit_hard;
 	ph->limit_set = ph->limit_refused = NULL;
 	tdelete(ph, &m->procs, proc_cmp);
 	m->nprocs--;
@@ -328,6 +332,24 @@ static struct mla_proc *proc_living(struct mla_model *m, uint32_t tgid)
 	return p;
 }
 
+void model_limit_set_of(const struct mla_event *e, struct mla_limit_set *ls)
+{
+	*ls = (struct mla_limit_set){
+		.by_tgid = e->cur_tgid,
+		.by_pid = e->pid,
+		.by_uid = e->uid,
+		.ts_ns = e->ts_ns,
+		.nr = e->nr,
+		.ret = e->ret,
+		.soft = e->limit_cur,
+		.hard = e->limit_max,
+		.old_known = e->flags & MLA_F_OLD_LIMIT,
+		.old_soft = e->ctx[0],
+		.old_hard = e->ctx[1],
+	};
+	memcpy(ls->by_comm, e->comm, sizeof(ls->by_comm));
+}
+
 /* RLIMIT_MEMLOCK set on e->tgid, or refused: who, to what, when. */
 static struct mla_proc *apply_limit(struct mla_model *m,
 				    const struct mla_event *e)
@@ -343,18 +365,7 @@ static struct mla_proc *apply_limit(struct mla_model *m,
 		free(ls);
 		return p;
 	}
-	ls->by_tgid = e->cur_tgid;
-	ls->by_pid = e->pid;
-	ls->by_uid = e->uid;
-	memcpy(ls->by_comm, e->comm, sizeof(ls->by_comm));
-	ls->ts_ns = e->ts_ns;
-	ls->nr = e->nr;
-	ls->ret = e->ret;
-	ls->soft = e->limit_cur;
-	ls->hard = e->limit_max;
-	ls->old_known = e->flags & MLA_F_OLD_LIMIT;
-	ls->old_soft = e->ctx[0];
-	ls->old_hard = e->ctx[1];
+	model_limit_set_of(e, ls);
 	if (e->ret) {
 		p->limit_refusals++;
 		slot = &p->limit_refused;

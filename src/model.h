@@ -124,6 +124,9 @@ static inline int64_t sadd(int64_t a, int64_t b)
 	return (int64_t)((uint64_t)a + (uint64_t)b);
 }
 
+/* A limit event (MLA_EV_LIMIT) as the set it records. */
+void model_limit_set_of(const struct mla_event *e, struct mla_limit_set *ls);
+
 struct mla_model *model_new(void);
 void model_free(struct mla_model *m);
 

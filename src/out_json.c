@@ -62,21 +62,9 @@ static void limit_set_fields(struct json_object *j,
 static struct json_object *limit_event_json(const struct mla_event *e,
 					    struct json_object *j)
 {
-	struct mla_limit_set ls = {
-		.by_tgid = e->cur_tgid,
-		.by_pid = e->pid,
-		.by_uid = e->uid,
-		.ts_ns = e->ts_ns,
-		.nr = e->nr,
-		.ret = e->ret,
-		.soft = e->limit_cur,
-		.hard = e->limit_max,
-		.old_known = e->flags & MLA_F_OLD_LIMIT,
-		.old_soft = e->ctx[0],
-		.old_hard = e->ctx[1],
-	};
+	struct mla_limit_set ls;
 
-	memcpy(ls.by_comm, e->comm, sizeof(ls.by_comm));
+	model_limit_set_of(e, &ls);
 	jadd(j, "type", jstr("limit"));
 	jadd(j, "pid", jint(e->tgid));
 	jadd(j, "ret", jint(e->ret));

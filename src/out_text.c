@@ -105,20 +105,10 @@ static const char *limit_set_str(const struct mla_limit_set *ls,
 static void limit_event(FILE *out, const struct out_opts *o,
 			const struct mla_event *e, const char *when)
 {
-	struct mla_limit_set ls = {
-		.by_tgid = e->cur_tgid,
-		.ts_ns = e->ts_ns,
-		.nr = e->nr,
-		.ret = e->ret,
-		.soft = e->limit_cur,
-		.hard = e->limit_max,
-		.old_known = e->flags & MLA_F_OLD_LIMIT,
-		.old_soft = e->ctx[0],
-		.old_hard = e->ctx[1],
-	};
+	struct mla_limit_set ls;
 	char line[400];
 
-	memcpy(ls.by_comm, e->comm, sizeof(ls.by_comm));
+	model_limit_set_of(e, &ls);
 	fprintf(out, "%-12s %-7u %-16s RLIMIT_MEMLOCK %s\n", when, e->tgid, "-",
 		limit_set_str(&ls, o, line, sizeof(line)));
 }

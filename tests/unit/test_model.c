@@ -192,6 +192,50 @@ static void test_user_buckets_and_shares(void **state)
 	model_free(m);
 }
 
+/* A limit set by another process before the target was seen waits for it. */
+static void test_limit_set_before_seen(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e = {
+		.type = MLA_EV_LIMIT,
+		.tgid = TGID, /* the target; its start unknown to BPF */
+		.cur_tgid = 77,
+		.pid = 77,
+		.nr = 302,
+		.limit_cur = 131072,
+		.limit_max = 262144,
+		.flags = MLA_F_OLD_LIMIT,
+		.ctx = { 8388608, 8388608 },
+	};
+	struct mla_proc **pv;
+	struct mla_proc *p;
+
+	strcpy(e.comm, "libvirtd");
+	model_apply_event(m, &e);
+	e.ret = -1; /* EPERM */
+	e.limit_max = 1 << 20;
+	model_apply_event(m, &e);
+	/* the process, first seen by its first charge */
+	e = change(5, MLA_LOCKED_VM, MLA_SRC_MLOCK, 4, 4, 1);
+	model_apply_event(m, &e);
+	assert_int_equal(model_procs(m, &pv), 1);
+	free(pv);
+	p = the_proc(m);
+	assert_non_null(p->limit_set);
+	assert_int_equal(p->limit_set->by_tgid, 77);
+	assert_string_equal(p->limit_set->by_comm, "libvirtd");
+	assert_int_equal(p->limit_set->soft, 131072);
+	assert_true(p->limit_set->old_known);
+	assert_int_equal(p->limit_set->old_hard, 8388608);
+	assert_non_null(p->limit_refused);
+	assert_int_equal(p->limit_refused->hard, 1 << 20);
+	assert_int_equal(p->limit_refusals, 1);
+	/* a successful set is what the kernel now compares */
+	assert_true(p->limit_known);
+	assert_int_equal(p->limit_soft, 131072);
+	model_free(m);
+}
+
 /*
  * Aggregate mode: mlock's changes 2 and 3 were not sent; VFIO's change 4
  * says so (MLA_F_UNSTREAMED), and what locked_vm held before it is mlock's.
@@ -393,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_exec_then_exit),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_user_buckets_and_shares),
+		cmocka_unit_test(test_limit_set_before_seen),
 		cmocka_unit_test(test_unstreamed_mlock_caught_up),
 		cmocka_unit_test(test_unstreamed_refusal_after_snapshot),
 		cmocka_unit_test(test_failures_are_kept),
