@@ -234,14 +234,15 @@ static __always_inline void cause_regs(struct mla_cause *c,
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
 	/*
-	 * x86_64 syscall arguments: di, si, dx, r10. @task and @regs are BTF
-	 * pointers, so these are plain loads, cheaper on the hot path than a
-	 * bpf_probe_read_kernel() call each.
+	 * The syscall's arguments where the arch keeps them (libbpf's
+	 * PT_REGS_PARMn_SYSCALL: di, si, dx, r10 on x86_64). @task and @regs
+	 * are BTF pointers, so these are plain loads, cheaper on the hot path
+	 * than a bpf_probe_read_kernel() call each.
 	 */
-	c->args[0] = regs->di;
-	c->args[1] = regs->si;
-	c->args[2] = regs->dx;
-	c->args[3] = regs->r10;
+	c->args[0] = PT_REGS_PARM1_SYSCALL(regs);
+	c->args[1] = PT_REGS_PARM2_SYSCALL(regs);
+	c->args[2] = PT_REGS_PARM3_SYSCALL(regs);
+	c->args[3] = PT_REGS_PARM4_SYSCALL(regs);
 	if (c->nr == MLA_NR_ioctl || c->nr == MLA_NR_shmctl ||
 	    c->nr == MLA_NR_io_uring_register)
 		c->cmd = c->args[1];

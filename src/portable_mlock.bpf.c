@@ -63,8 +63,8 @@ static __always_inline int mmap_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	__u64 flags = regs->r10;
-	long fd = regs->r8;
+	__u64 flags = PT_REGS_PARM4_SYSCALL(regs);
+	long fd = PT_REGS_PARM5_SYSCALL(regs);
 	bool locked = (flags & MLA_MAP_LOCKED) || def_locked(task->mm);
 	bool shared_file = (flags & MLA_MAP_SHARED) && fd >= 0;
 	struct mm_struct *mm;

@@ -116,7 +116,7 @@ static __always_inline int ioctl_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	__u64 cmd = regs->si;
+	__u64 cmd = PT_REGS_PARM2_SYSCALL(regs);
 	__u8 src = ioctl_source(cmd);
 	struct mm_struct *mm;
 	struct mla_cause c;
