@@ -24,10 +24,9 @@ static int64_t member_total(const struct mla_proc *p, int uc,
 	return total;
 }
 
-/* The processes of @u that charged its buckets, shown by @f; caller frees. */
+/* The living processes of @u that charged its buckets; caller frees. */
 static size_t members_of(struct mla_proc **pv, size_t np,
-			 const struct mla_user *u, const struct proc_filter *f,
-			 struct user_member **out)
+			 const struct mla_user *u, struct user_member **out)
 {
 	struct user_member *mv = calloc(np ? np : 1, sizeof(*mv));
 	size_t n = 0;
@@ -86,14 +85,14 @@ struct user_group *user_groups(struct mla_model *m,
 	for (size_t i = 0; g && i < nu; i++) {
 		struct user_group *ug = &g[n];
 		struct user_member *all;
-		size_t nall = members_of(pv, np, uv[i], f, &all);
+		size_t nall = members_of(pv, np, uv[i], &all);
 		size_t shown = 0;
 		bool held = uv[i]->seen[0] || uv[i]->seen[1];
 
 		ug->u = uv[i];
 		for (int uc = 0; uc < MLA_NR_USER_COUNTERS; uc++)
 			ug->unattributed[uc] = (int64_t)uv[i]->seen[uc];
-		/* what is not the shown members' is everyone else's */
+		/* what no living member charged; then keep the shown ones */
 		for (size_t k = 0; k < nall; k++) {
 			for (int uc = 0; uc < MLA_NR_USER_COUNTERS; uc++)
 				ug->unattributed[uc] -= all[k].total[uc];
@@ -127,7 +126,7 @@ bool user_member_headroom(const struct user_group *g,
 			  unsigned int page_size, int64_t *bytes)
 {
 	const struct mla_proc *p = mb->p;
-	uint64_t held = g->u->seen[uc] * page_size;
+	uint64_t held = umul(g->u->seen[uc], page_size);
 
 	if (!p->limit_known || p->limit_soft == UINT64_MAX ||
 	    (p->cap_known && p->cap_ipc_lock))

@@ -40,14 +40,10 @@ def run_scenario(c, tool, bindir, sc):
     events = mla_check.load_events(events_text)
     mla_scenarios.check_run(c, sc.name, steps, summary, events, "portable")
     for check in sc.checks:
-        if check == "limit_setters":  # reads the scenario's own lines
-            mla_check.check_limit_setters(c, sc.name, proc.stdout, summary,
-                                          events)
-        else:
-            RUN_CHECKS[check](c, sc.name, steps, summary, events)
+        RUN_CHECKS[check](c, sc.name, steps, summary, events, proc.stdout)
 
 
-def check_exit_sources(c, name, steps, summary, events):
+def check_exit_sources(c, name, steps, summary, events, _out):
     """workload: what the main process and its child held at exit, by
     source, and both of the main process's mms retired."""
     main_pid = steps[0]["pid"]
@@ -68,7 +64,7 @@ def check_exit_sources(c, name, steps, summary, events):
             ["exec", "exit"])
 
 
-def check_failures(c, name, steps, summary, events):
+def check_failures(c, name, steps, summary, events, _out):
     """The tracepoint tier does not see a SysV segment's size; and no
     /proc file shows the user's io_uring total that other processes of
     root may hold (the VM stage checks both exactly)."""
@@ -81,9 +77,15 @@ def check_failures(c, name, steps, summary, events):
     })
 
 
-# a run scenario's checks field, for the host
+def check_limit_setters(c, name, steps, summary, events, out):
+    """Who set RLIMIT_MEMLOCK: read off the scenario's own lines (out)."""
+    mla_check.check_limit_setters(c, name, out, summary, events)
+
+
+# a run scenario's checks field, for the host: each gets the scenario's
+# steps, the tool's summary and events, and the scenario's output
 RUN_CHECKS = {"exit_sources": check_exit_sources, "failures": check_failures,
-              "limit_setters": None}
+              "limit_setters": check_limit_setters}
 
 
 def check_record_replay(c, tool, bindir, sc):
