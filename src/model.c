@@ -69,20 +69,22 @@ void model_free(struct mla_model *m)
 	tdestroy(m->procs, proc_free);
 	tdestroy(m->insts, inst_free);
 	tdestroy(m->users, free);
+	tdestroy(m->pending, proc_free);
 	free(m->failures);
 	free(m);
 }
 
 /*
  * A limit set on a process the model did not know yet, by another (its
- * start time is known to BPF only for the caller), waits on (tgid, 0):
- * the process, once seen, takes it.
+ * start time is known to BPF only for the caller), waits in m->pending by
+ * tgid: the process, once seen, takes it. Kept out of m->procs, so no
+ * mm or user points at it when it is freed.
  */
-static void adopt_placeholder(struct mla_model *m, struct mla_proc *p)
+static void adopt_pending(struct mla_model *m, struct mla_proc *p)
 {
 	struct mla_proc key = { .tgid = p->tgid }, *ph, **found;
 
-	found = tfind(&key, &m->procs, proc_cmp);
+	found = tfind(&key, &m->pending, proc_cmp);
 	if (!found)
 		return;
 	ph = *found;
@@ -94,9 +96,28 @@ static void adopt_placeholder(struct mla_model *m, struct mla_proc *p)
 	p->limit_soft = ph->limit_soft;
 	p->limit_hard = ph->limit_hard;
 	ph->limit_set = ph->limit_refused = NULL;
-	tdelete(ph, &m->procs, proc_cmp);
-	m->nprocs--;
+	tdelete(ph, &m->pending, proc_cmp);
+	m->npending--;
 	proc_free(ph);
+}
+
+static struct mla_proc *pending_get(struct mla_model *m, uint32_t tgid)
+{
+	struct mla_proc key = { .tgid = tgid }, *p, **found;
+
+	found = tfind(&key, &m->pending, proc_cmp);
+	if (found)
+		return *found;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->tgid = tgid;
+	if (!tsearch(p, &m->pending, proc_cmp)) {
+		free(p);
+		return NULL;
+	}
+	m->npending++;
+	return p;
 }
 
 struct mla_proc *model_proc(struct mla_model *m, uint32_t tgid,
@@ -120,7 +141,7 @@ struct mla_proc *model_proc(struct mla_model *m, uint32_t tgid,
 	}
 	m->nprocs++;
 	if (start_ns)
-		adopt_placeholder(m, p);
+		adopt_pending(m, p);
 	return p;
 }
 
@@ -360,7 +381,7 @@ static struct mla_proc *apply_limit(struct mla_model *m,
 	p = e->start_ns ? model_proc(m, e->tgid, e->start_ns, true) :
 			  proc_living(m, e->tgid);
 	if (!p)
-		p = model_proc(m, e->tgid, 0, true);
+		p = pending_get(m, e->tgid);
 	if (!p || !ls) {
 		free(ls);
 		return p;
@@ -702,6 +723,11 @@ static size_t collect(void *root, size_t count, void ***out)
 size_t model_procs(struct mla_model *m, struct mla_proc ***out)
 {
 	return collect(m->procs, m->nprocs, (void ***)out);
+}
+
+size_t model_pending(struct mla_model *m, struct mla_proc ***out)
+{
+	return collect(m->pending, m->npending, (void ***)out);
 }
 
 size_t model_users(struct mla_model *m, struct mla_user ***out)

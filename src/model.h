@@ -124,6 +124,11 @@ static inline int64_t sadd(int64_t a, int64_t b)
 	return (int64_t)((uint64_t)a + (uint64_t)b);
 }
 
+static inline int64_t ssub(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
 /* A limit event (MLA_EV_LIMIT) as the set it records. */
 void model_limit_set_of(const struct mla_event *e, struct mla_limit_set *ls);
 
@@ -181,6 +186,8 @@ const struct mla_inst *proc_current(const struct mla_proc *p);
 
 /* Snapshots for output, sorted by tgid then start; caller frees. */
 size_t model_procs(struct mla_model *m, struct mla_proc ***out);
+/* Processes not seen yet that a limit was set on: tgid and limits only. */
+size_t model_pending(struct mla_model *m, struct mla_proc ***out);
 size_t model_users(struct mla_model *m, struct mla_user ***out);
 
 /* Replace an instance's VM_LOCKED ranges (from /proc/PID/smaps). */

@@ -18,7 +18,9 @@ struct mla_model {
 	void *procs; /* tsearch roots */
 	void *insts;
 	void *users;
-	size_t nprocs, ninsts, nusers;
+	/* limits set on processes not seen yet, by tgid: see apply_limit */
+	void *pending;
+	size_t nprocs, ninsts, nusers, npending;
 	struct mla_failure *failures;
 	size_t nfailures, capfailures;
 	/* every refusal, by counter checked and source: failures[] is bounded */

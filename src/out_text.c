@@ -205,10 +205,9 @@ void failure_print(FILE *out, const struct mla_failure *f,
 
 /* The limits set, or refused, on the shown processes while we traced. */
 static void limits_text(FILE *out, struct mla_proc **pv, size_t n,
-			const struct proc_filter *f, const struct out_opts *o)
+			const struct proc_filter *f, const struct out_opts *o,
+			bool *header)
 {
-	bool header = false;
-
 	for (size_t i = 0; i < n; i++) {
 		const struct mla_proc *p = pv[i];
 		const struct mla_limit_set *sets[2] = { p->limit_set,
@@ -217,9 +216,9 @@ static void limits_text(FILE *out, struct mla_proc **pv, size_t n,
 
 		if ((!sets[0] && !sets[1]) || !proc_matches(p, f))
 			continue;
-		if (!header)
+		if (!*header)
 			fprintf(out, "\nRLIMIT_MEMLOCK set while tracing:\n");
-		header = true;
+		*header = true;
 		for (int k = 0; k < 2; k++)
 			if (sets[k])
 				fprintf(out, "%s (pid %u): %s\n",
@@ -517,6 +516,7 @@ void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 	const struct mla_failure *fl;
 	struct mla_proc **pv;
 	size_t n, shown = 0;
+	bool header = false;
 
 	table_header(out, o);
 	n = model_procs(m, &pv);
@@ -529,7 +529,11 @@ void report_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 	if (!shown)
 		fprintf(out, "(no process holds locked or pinned memory)\n");
 	double_text(out, pv, n, f, o);
-	limits_text(out, pv, n, f, o);
+	limits_text(out, pv, n, f, o, &header);
+	free(pv);
+	/* and on processes never seen to charge anything */
+	n = model_pending(m, &pv);
+	limits_text(out, pv, n, f, o, &header);
 	free(pv);
 	n = model_failures(m, &fl);
 	if (n)

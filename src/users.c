@@ -95,7 +95,8 @@ struct user_group *user_groups(struct mla_model *m,
 		/* what no living member charged; then keep the shown ones */
 		for (size_t k = 0; k < nall; k++) {
 			for (int uc = 0; uc < MLA_NR_USER_COUNTERS; uc++)
-				ug->unattributed[uc] -= all[k].total[uc];
+				ug->unattributed[uc] = ssub(
+					ug->unattributed[uc], all[k].total[uc]);
 			if (proc_matches(all[k].p, f))
 				all[shown++] = all[k];
 		}

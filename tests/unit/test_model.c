@@ -233,6 +233,52 @@ static void test_limit_set_before_seen(void **state)
 	/* a successful set is what the kernel now compares */
 	assert_true(p->limit_known);
 	assert_int_equal(p->limit_soft, 131072);
+	assert_int_equal(model_pending(m, &pv), 0);
+	free(pv);
+	model_free(m);
+}
+
+/*
+ * A record can name a process with start time 0, as the limit of one not
+ * yet seen is kept: the mm that names it must not lose it when a limit
+ * set on the tgid is adopted (found by fuzz_model: a use after free).
+ */
+static void test_pending_limit_apart_from_start_0(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e = change(5, MLA_LOCKED_VM, MLA_SRC_MLOCK, 4, 4, 1);
+	struct mla_event lim = {
+		.type = MLA_EV_LIMIT,
+		.tgid = TGID,
+		.cur_tgid = 77,
+		.pid = 77,
+		.nr = 302,
+		.limit_cur = 65536,
+		.limit_max = 65536,
+	};
+	struct mla_proc **pv;
+	struct mla_proc *zero, *p;
+
+	model_apply_event(m, &lim); /* no process yet: pending */
+	e.start_ns = 0;
+	zero = model_apply_event(m, &e);
+	assert_non_null(zero);
+	assert_int_equal(model_pending(m, &pv), 1);
+	free(pv);
+	/* the real process, seen: it takes the limit */
+	e = change(6, MLA_LOCKED_VM, MLA_SRC_MLOCK, 4, 4, 2);
+	p = model_apply_event(m, &e);
+	assert_non_null(p);
+	assert_ptr_not_equal(p, zero);
+	assert_non_null(p->limit_set);
+	assert_int_equal(model_pending(m, &pv), 0);
+	free(pv);
+	/* and mm 5 still names its own, living, process */
+	e = change(5, MLA_LOCKED_VM, MLA_SRC_MLOCK, 4, 8, 3);
+	e.start_ns = 0;
+	assert_ptr_equal(model_apply_event(m, &e), zero);
+	assert_int_equal(zero->tgid, TGID);
+	assert_null(zero->limit_set);
 	model_free(m);
 }
 
@@ -438,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_user_buckets_and_shares),
 		cmocka_unit_test(test_limit_set_before_seen),
+		cmocka_unit_test(test_pending_limit_apart_from_start_0),
 		cmocka_unit_test(test_unstreamed_mlock_caught_up),
 		cmocka_unit_test(test_unstreamed_refusal_after_snapshot),
 		cmocka_unit_test(test_failures_are_kept),
