@@ -16,6 +16,12 @@ $(TEST_OUT)/%: tests/live/%.c | $(TEST_OUT)
 	$(call msg,SCENARIO,$@)
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Wno-unused-parameter -MMD -MP $< -o $@
 
+# ...but for verbs: rdma-core's libibverbs loads its providers with dlopen
+# (the guest gets the libraries, tests/vm/mkinitramfs.sh).
+$(TEST_OUT)/verbs: tests/vm/scenarios/verbs.c | $(TEST_OUT)
+	$(call msg,SCENARIO,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -Wno-unused-parameter -MMD -MP $< -o $@ -libverbs
+
 $(TEST_OUT)/%: tests/vm/scenarios/%.c | $(TEST_OUT)
 	$(call msg,SCENARIO,$@)
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Wno-unused-parameter -MMD -MP $< -o $@ -lpthread

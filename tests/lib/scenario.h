@@ -15,6 +15,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +143,23 @@ static inline const char *errno_str(int ret)
 	case ENOSPC: return "ENOSPC";
 	}
 	return "other";
+}
+
+/* Drop @cap for good (bounding set too): 0, or -1 with errno. */
+static inline int drop_cap(int cap)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[0].effective &= ~(1u << cap);
+	d[0].permitted &= ~(1u << cap);
+	d[0].inheritable &= ~(1u << cap);
+	return prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) ||
+	       syscall(SYS_capset, &h, d);
 }
 
 /*

@@ -208,6 +208,8 @@ set -f
 while read -r name where kind _ opts prog args <&3; do
 	case $name in '' | '#'*) continue ;; esac
 	here "$where" || continue
+	# MLA_VM_ONLY on the host (run-scenarios.sh): these scenarios only
+	case ",${mla_only:-$name}," in *",$name,"*) ;; *) continue ;; esac
 	[ "$opts" = - ] && opts= || opts=$(echo "$opts" | tr , ' ')
 	case $kind in
 	tool) tool "$name" "$prog" $args ;;

@@ -3,8 +3,9 @@
 #
 # Build the guest's initramfs: static busybox with its applet links, /init
 # (init.sh), the modules of kernel LABEL from $MLA_VM_CACHE/LABEL with
-# modules.order, and the contents of PAYLOAD_DIR under /payload (static
-# programs and a /payload/run.sh that /init runs).
+# modules.order, and the contents of PAYLOAD_DIR under /payload (programs
+# and a /payload/run.sh that /init runs). A dynamically linked program
+# brings the host's libraries it needs, at the same paths (copy_libs).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -53,9 +54,38 @@ copy_kernel_files() {
 	cp "$entry/release" "$STAGE/etc/mla-release"
 }
 
+# The shared libraries of ELF file $1 (ldd: the host's, at their paths).
+copy_libs_of() {
+	local lib
+	for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*'); do
+		[[ -e $STAGE$lib ]] && continue
+		mkdir -p "$STAGE$(dirname "$lib")"
+		cp -L "$lib" "$STAGE$lib"
+	done
+}
+
+# Dynamically linked payload programs (rdma-core's libibverbs cannot be
+# linked statically: it loads its providers with dlopen): their libraries,
+# and for libibverbs the soft-RoCE provider and its driver file.
+copy_libs() {
+	local f prov=/usr/lib/x86_64-linux-gnu/libibverbs
+	for f in "$STAGE"/payload/*; do
+		[[ -f $f && -x $f ]] && ldd "$f" >/dev/null 2>&1 || continue
+		copy_libs_of "$f"
+	done
+	[[ -e $STAGE/lib/x86_64-linux-gnu/libibverbs.so.1 ]] || return 0
+	[[ -f $prov/librxe-rdmav34.so && -f /etc/libibverbs.d/rxe.driver ]] ||
+		mla_die "libibverbs without its rxe provider: apt-get install ibverbs-providers"
+	mkdir -p "$STAGE$prov" "$STAGE/etc/libibverbs.d"
+	cp "$prov/librxe-rdmav34.so" "$STAGE$prov/"
+	cp /etc/libibverbs.d/rxe.driver "$STAGE/etc/libibverbs.d/"
+	copy_libs_of "$prov/librxe-rdmav34.so"
+}
+
 copy_payload() {
 	cp -a "$PAYLOAD/." "$STAGE/payload/"
 	[[ -f $STAGE/payload/run.sh ]] || mla_log "warning: $PAYLOAD has no run.sh: the guest will only report facts"
+	copy_libs
 }
 
 # newc cpio with root ownership, sorted for a reproducible archive.

@@ -34,6 +34,10 @@ build_payload() {
 		[[ -x $f ]] || { echo "FAIL vm payload: $f is not built (make test-programs static)"; return 1; }
 		cp "$f" "$dir/"
 	done
+	# verbs makes its soft-RoCE device with iproute2's rdma (its
+	# libraries come with it: mkinitramfs.sh)
+	cp "$(command -v rdma)" "$dir/rdma" ||
+		{ echo "FAIL vm payload: no rdma (apt-get install iproute2)"; return 1; }
 	cp "$MLA_VM_DIR/guest-run.sh" "$dir/run.sh"
 	chmod 755 "$dir/run.sh"
 	cp "$SCENARIOS" "$TOP/tests/lib/wait.sh" "$dir/"
@@ -59,7 +63,8 @@ test_kernel() {
 		echo "FAIL vm $label: cannot build the initramfs: $(reason "$err")"
 		return
 	fi
-	"$MLA_VM_DIR/boot.sh" "$label" "$initrd" "$log" 2>"$err"
+	"$MLA_VM_DIR/boot.sh" "$label" "$initrd" "$log" \
+		${MLA_VM_ONLY:+mla_only=$MLA_VM_ONLY} 2>"$err"
 	rc=$?
 	# Under TCG a vCPU now and then executes the int3 that live kernel
 	# text patching (static keys: every tracepoint we attach or detach)
@@ -71,7 +76,8 @@ test_kernel() {
 			"($(grep -m1 -o 'RIP: [^ ]*' "$log" | tail -n 1)); booting it again" \
 			"(first log: $log.int3)"
 		mv "$log" "$log.int3"
-		"$MLA_VM_DIR/boot.sh" "$label" "$initrd" "$log" 2>"$err"
+		"$MLA_VM_DIR/boot.sh" "$label" "$initrd" "$log" \
+			${MLA_VM_ONLY:+mla_only=$MLA_VM_ONLY} 2>"$err"
 		rc=$?
 	fi
 	if [[ $rc -ne 0 ]]; then

@@ -57,22 +57,6 @@ static int shm(void)
 	return 0;
 }
 
-static int drop_cap(int cap)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[0].effective &= ~(1u << cap);
-	d[0].permitted &= ~(1u << cap);
-	d[0].inheritable &= ~(1u << cap);
-	return prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) ||
-	       syscall(SYS_capset, &h, d);
-}
-
 static int drop_ipc_lock(void)
 {
 	return drop_cap(CAP_IPC_LOCK);

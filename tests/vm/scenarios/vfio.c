@@ -288,18 +288,7 @@ static int other_task(void)
 /* Drop CAP_IPC_LOCK for good, so RLIMIT_MEMLOCK applies. */
 static void drop_ipc_lock(void)
 {
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		die("capget");
-	d[0].effective &= ~(1u << CAP_IPC_LOCK);
-	d[0].permitted &= ~(1u << CAP_IPC_LOCK);
-	d[0].inheritable &= ~(1u << CAP_IPC_LOCK);
-	if (prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0) ||
-	    syscall(SYS_capset, &h, d))
+	if (drop_cap(CAP_IPC_LOCK))
 		die("dropping CAP_IPC_LOCK");
 }
 
