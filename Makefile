@@ -73,7 +73,7 @@ endif
 BPF_SRCS := $(addprefix src/,observe.bpf.c \
 	portable_mm.bpf.c portable_mlock.bpf.c portable_pin.bpf.c \
 	portable_limit.bpf.c portable_iter.bpf.c precise_account.bpf.c precise_vfio.bpf.c \
-	precise_user.bpf.c vfio_iter.bpf.c)
+	precise_user.bpf.c precise_rdma.bpf.c vfio_iter.bpf.c)
 ifneq ($(filter-out $(BPF_SRCS),$(wildcard src/*.bpf.c)),)
 $(error $(filter-out $(BPF_SRCS),$(wildcard src/*.bpf.c)): not in BPF_SRCS)
 endif

@@ -42,6 +42,12 @@ static const struct rule r_perf = {
 	"perf_mmap",
 	"pinned_vm + the pages past perf_event_mlock_kb > RLIMIT_MEMLOCK "
 	"(perf_event_paranoid > 0)", false };
+static const struct rule r_ib_umem = {
+	"ib_umem_get",
+	"pinned_vm + the region's pages > RLIMIT_MEMLOCK (RDMA memory "
+	"registration)",
+	false
+};
 static const struct rule r_pinned = {
 	"pinned_vm check", "pinned_vm + pages > RLIMIT_MEMLOCK", false };
 

@@ -49,9 +49,9 @@ void features_print(const struct probes *p, FILE *out, bool json)
 
 			if (pr->state != PROBE_ACTIVE)
 				snprintf(target, sizeof(target), "%s", pr->why);
-			else if (pr->module)
+			else if (pr->target_module[0])
 				snprintf(target, sizeof(target), "%s [%s]",
-					 pr->target, pr->module);
+					 pr->target, pr->target_module);
 			else
 				snprintf(target, sizeof(target), "%s",
 					 pr->target);
@@ -96,10 +96,13 @@ void features_print(const struct probes *p, FILE *out, bool json)
 			json_object_new_string(state_name(pr->state)));
 		json_object_object_add(o, "target",
 				       json_object_new_string(pr->target));
-		if (pr->module)
+		if (pr->target_module[0] || pr->module)
 			json_object_object_add(
 				o, "module",
-				json_object_new_string(pr->module));
+				json_object_new_string(
+					pr->target_module[0] ?
+						pr->target_module :
+						pr->module));
 		if (pr->state != PROBE_ACTIVE)
 			json_object_object_add(o, "why",
 					       json_object_new_string(pr->why));
@@ -155,7 +158,8 @@ static const char *other_flavour(const char *prog, int nargs)
  * vfio_lock_acct.part.0): says why in @why, for the n/a line.
  */
 static bool fentry_target_missing(const char *prog, const struct ksym_query *q,
-				  char *why, size_t len)
+				  char *why, size_t len, char *target,
+				  size_t tlen)
 {
 	for (unsigned int i = 0; i < PROBES_NR_PRECISE; i++) {
 		const struct probe *t = &probe_list_precise[i];
@@ -164,13 +168,17 @@ static bool fentry_target_missing(const char *prog, const struct ksym_query *q,
 		    (strcmp(prog, t->fentry) &&
 		     (!t->fexit || strcmp(prog, t->fexit))))
 			continue;
-		if (probe_fentry_present(t, q[i].exact))
+		if (probe_fentry_present(t, &q[i])) {
+			/* renamed here: the program's section names the old */
+			if (strcmp(q[i].found, t->label))
+				snprintf(target, tlen, "%s", q[i].found);
 			return false;
+		}
 		snprintf(why, len,
 			 " (%s of %s is not here under that name, in BTF and "
 			 "kallsyms: module not loaded, or the function "
 			 "renamed or inlined; its kprobes are used)",
-			 t->label, t->module);
+			 t->label, q[i].module[0] ? q[i].module : t->module);
 		return true;
 	}
 	return false;
@@ -234,8 +242,8 @@ int features_verify(const char *btf_path, FILE *out, int *refused)
 			free((void *)names[i]);
 			continue;
 		}
-		if (fentry_target_missing(names[i], q, missing,
-					  sizeof(missing)) ||
+		if (fentry_target_missing(names[i], q, missing, sizeof(missing),
+					  entry, sizeof(entry)) ||
 		    syscall_fexit_target(names[i], vmlinux, entry,
 					 sizeof(entry), missing,
 					 sizeof(missing))) {

@@ -80,7 +80,8 @@ enum mla_cause_kind {
 	X(VFIO_PIN_REMOTE, "vfio_pin_pages_remote", vfio_pre) /* pre-check */ \
 	X(USER_SHM_LOCK, "user_shm_lock", shm)                                \
 	X(IO_ACCOUNT_MEM, "__io_account_mem", io_uring)                       \
-	X(IB_UMEM, "ib_umem_get", account)
+	X(IB_UMEM, "ib_umem_get", ib_umem)                                    \
+	X(IB_UMEM_RELEASE, "ib_umem_release", ib_umem)
 
 enum mla_kfunc {
 #define MLA_X(id, name, check) MLA_KF_##id,

@@ -477,6 +477,8 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 						  e->args[1]);
 			if (m->vfio_precise)
 				model_vfio_charge(&n->inst, e);
+			if (e->cause == MLA_CAUSE_KFUNC && !n->inst.gone)
+				model_kfunc_range(&n->inst, e);
 		} else {
 			apply_user_change(m, n, e);
 		}

@@ -41,6 +41,7 @@ struct user_node {
 
 /* model_ranges.c: the address ranges a range or change event moves */
 void model_apply_range(struct mla_model *m, const struct mla_event *e);
+void model_kfunc_range(struct mla_inst *inst, const struct mla_event *e);
 bool model_mlock_range(struct mla_inst *inst, uint32_t nr, uint64_t a0,
 		       uint64_t a1);
 void model_vfio_charge(struct mla_inst *inst, const struct mla_event *e);

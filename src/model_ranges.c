@@ -239,6 +239,24 @@ void model_apply_range(struct mla_model *m, const struct mla_event *e)
 	}
 }
 
+/*
+ * Precise tier: an RDMA region (ib_umem_get, ctx[1] its address, ctx[2]
+ * its size) pinned, or given back by ib_umem_release. A set, not a
+ * count: two regions over the same pages, one released, leave none.
+ */
+void model_kfunc_range(struct mla_inst *inst, const struct mla_event *e)
+{
+	uint64_t a = PAGE_DOWN(e->ctx[1]), b = PAGE_UP(e->ctx[1] + e->ctx[2]);
+
+	if ((e->nr != MLA_KF_IB_UMEM && e->nr != MLA_KF_IB_UMEM_RELEASE) ||
+	    e->counter != MLA_PINNED_VM || !e->ctx[2] || b <= a)
+		return;
+	if (e->delta > 0)
+		rangeset_add(inst->pinned, a, b);
+	else
+		rangeset_remove(inst->pinned, a, b);
+}
+
 /* Precise tier: a charge or uncharge of one VFIO dma, named by its pointer. */
 void model_vfio_charge(struct mla_inst *inst, const struct mla_event *e)
 {

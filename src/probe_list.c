@@ -128,6 +128,20 @@ const struct probe probe_list_precise[] = {
 	{ .label = "__io_account_mem",
 	  .prog = "kprobe_io_account_mem",
 	  .retprog = "kretprobe_io_account_mem" },
+	{ .label = "ib_umem_get",
+	  /* 7.2: ib_umem_get_va's inner half, in ib_core (same arguments) */
+	  .alt_label = "__ib_umem_get_va",
+	  .module = PROBES_RDMA_MOD,
+	  .prog = "kprobe_ib_umem_get",
+	  .retprog = "kretprobe_ib_umem_get",
+	  .fentry = "fentry_ib_umem_get",
+	  .fexit = "fexit_ib_umem_get" },
+	{ .label = "ib_umem_release",
+	  .module = PROBES_RDMA_MOD,
+	  .prog = "kprobe_ib_umem_release",
+	  .retprog = "kretprobe_ib_umem_release",
+	  .fentry = "fentry_ib_umem_release",
+	  .fexit = "fexit_ib_umem_release" },
 };
 
 _Static_assert(N_ELEMS(probe_list_portable) == PROBES_NR_PORTABLE,

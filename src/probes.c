@@ -200,10 +200,12 @@ static void plan_portable(struct probes *p, const struct probes_opts *o,
 	}
 }
 
-bool probe_fentry_present(const struct probe *pr, bool exact)
+bool probe_fentry_present(const struct probe *pr, const struct ksym_query *q)
 {
-	return pr->fentry && exact &&
-	       module_btf_has_func(pr->module, pr->label);
+	const char *mod = q->module[0] ? q->module : pr->module;
+
+	return pr->fentry && q->exact && mod &&
+	       module_btf_has_func(mod, q->found);
 }
 
 /*
@@ -212,9 +214,10 @@ bool probe_fentry_present(const struct probe *pr, bool exact)
  * can read a return value whatever the argument count (bpf_get_func_ret,
  * 5.17).
  */
-static bool use_fentry_pair(const struct probe *pr, bool exact, int *tramp)
+static bool use_fentry_pair(const struct probe *pr, const struct ksym_query *q,
+			    int *tramp)
 {
-	if (!probe_fentry_present(pr, exact))
+	if (!probe_fentry_present(pr, q))
 		return false;
 	if (*tramp < 0)
 		*tramp = fentry_can_attach("__account_locked_vm") &&
@@ -224,9 +227,26 @@ static bool use_fentry_pair(const struct probe *pr, bool exact, int *tramp)
 
 int probes_resolve_precise(struct ksym_query *q)
 {
+	struct ksym_query alt[N_PRECISE] = { 0 };
+	unsigned int idx[N_PRECISE], na = 0;
+	int err;
+
 	for (unsigned int i = 0; i < N_PRECISE; i++)
 		q[i].name = probe_list_precise[i].label;
-	return ksyms_resolve(q, N_PRECISE);
+	err = ksyms_resolve(q, N_PRECISE);
+	for (unsigned int i = 0; !err && i < N_PRECISE; i++) {
+		if (q[i].found[0] || !probe_list_precise[i].alt_label)
+			continue;
+		alt[na].name = probe_list_precise[i].alt_label;
+		idx[na++] = i;
+	}
+	if (!na)
+		return err;
+	err = ksyms_resolve(alt, na);
+	for (unsigned int k = 0; !err && k < na; k++)
+		if (alt[k].found[0])
+			q[idx[k]] = alt[k];
+	return err;
 }
 
 /*
@@ -291,6 +311,8 @@ static void plan_precise(struct probes *p, const struct probes_opts *o)
 			continue;
 		}
 		snprintf(pr->target, sizeof(pr->target), "%s", q[i].found);
+		snprintf(pr->target_module, sizeof(pr->target_module), "%s",
+			 q[i].module);
 		/*
 		 * Trampolines first: one per hook, where kprobes need a kprobe
 		 * and a kretprobe (and an int3 where ftrace cannot serve them).
@@ -298,7 +320,7 @@ static void plan_precise(struct probes *p, const struct probes_opts *o)
 		 * instructions than kprobes (BENCHMARKS.md, workload 4).
 		 */
 		if (!o->kprobes_only) {
-			if (use_fentry_pair(pr, q[i].exact, &tramp)) {
+			if (use_fentry_pair(pr, &q[i], &tramp)) {
 				pr->kind = PROBE_FENTRY;
 				continue;
 			}
@@ -331,11 +353,20 @@ static void apply_autoload(struct probes *p)
 			set_autoload(p->skel, pr->fentry, true);
 		if (probe_kind_trampoline(pr->kind)) {
 			set_autoload(p->skel, pr->fexit, true);
-			/* a syscall's: its target is this kernel's entry point */
-			if (pr->tier == TIER_PORTABLE)
+			/*
+			 * a syscall's: its target is this kernel's entry point;
+			 * a renamed function's: its name here
+			 */
+			if (pr->tier == TIER_PORTABLE || pr->alt_label) {
 				bpf_program__set_attach_target(
 					prog_by_name(p->skel, pr->fexit), 0,
 					pr->target);
+				if (pr->kind == PROBE_FENTRY)
+					bpf_program__set_attach_target(
+						prog_by_name(p->skel,
+							     pr->fentry),
+						0, pr->target);
+			}
 			continue;
 		}
 		set_autoload(p->skel, pr->prog, true);
@@ -381,14 +412,17 @@ int probes_attach_late(struct probes *p)
 
 	for (unsigned int i = 0; i < p->n; i++) {
 		struct probe *pr = &p->list[i];
-		struct ksym_query q = { .name = pr->label };
+		struct ksym_query q[2] = { { .name = pr->label },
+					   { .name = pr->alt_label } };
 		char why[64];
 
 		if (!pr->late || !module_loaded(pr->module) ||
-		    ksyms_resolve(&q, 1) || !q.found[0])
+		    ksyms_resolve(q, pr->alt_label ? 2 : 1) ||
+		    (!q[0].found[0] && !q[1].found[0]))
 			continue;
 		pr->late = false;
-		snprintf(pr->target, sizeof(pr->target), "%s", q.found);
+		snprintf(pr->target, sizeof(pr->target), "%s",
+			 q[0].found[0] ? q[0].found : q[1].found);
 		if (attach_one(p, pr, why, sizeof(why))) {
 			pr->state = PROBE_FAILED;
 			snprintf(pr->why, sizeof(pr->why), "late attach failed");

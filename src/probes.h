@@ -55,7 +55,8 @@ static inline bool probe_kind_iter(enum probe_kind kind)
 
 struct probe {
 	const char *label;  /* the kernel hook */
-	const char *module; /* NULL: in vmlinux */
+	const char *alt_label; /* its name where it was renamed, or NULL */
+	const char *module; /* NULL: in vmlinux; where kallsyms finds it wins */
 	const char *prog;   /* skeleton program names */
 	const char *retprog; /* NULL: an entry probe only */
 	const char *alt_prog; /* tp_btf: for the older argument layout */
@@ -69,6 +70,7 @@ struct probe {
 	enum probe_tier tier;
 	enum probe_kind kind; /* how it is attached here */
 	char target[128];   /* the symbol as this kernel names it */
+	char target_module[64]; /* and its module there, "" for vmlinux */
 	enum probe_state state;
 	char why[256];
 	struct bpf_link *links[2];
@@ -146,21 +148,27 @@ int features_verify(const char *btf_path, FILE *out, int *refused);
  * (PROBES_NR_*: their counts, checked there at build time).
  */
 #define PROBES_NR_PORTABLE 23
-#define PROBES_NR_PRECISE 7
+#define PROBES_NR_PRECISE 9
 #define PROBES_VFIO_MOD "vfio_iommu_type1"
+/* ib_umem_get, ib_umem_release: in ib_uverbs on 6.1, 6.12; ib_core on 7.2 */
+#define PROBES_RDMA_MOD "ib_uverbs"
 extern const struct probe probe_list_portable[];
 extern const struct probe probe_list_precise[];
 
 /*
  * Where the precise tier's functions are in kallsyms, into @q (as many as
- * probe_list_precise, in its order); -errno if it is unreadable.
+ * probe_list_precise, in its order), under the alt_label of one renamed
+ * where the label is absent; -errno if it is unreadable.
  */
 int probes_resolve_precise(struct ksym_query *q);
 /* The entry point of @syscall ("mlock") in @btf, as __x64_sys_mlock. */
 struct btf;
 bool probe_syscall_entry(const struct btf *btf, const char *syscall, char *buf,
 			 size_t len);
-/* An fentry/fexit pair can name @pr's function: BTF and kallsyms agree. */
-bool probe_fentry_present(const struct probe *pr, bool exact);
+/*
+ * An fentry/fexit pair can name @pr's function, found as @q says: BTF and
+ * kallsyms agree.
+ */
+bool probe_fentry_present(const struct probe *pr, const struct ksym_query *q);
 
 #endif

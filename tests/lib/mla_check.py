@@ -200,7 +200,7 @@ TRACEPOINT_SHM = {
 def check_failures(c, steps, summary, name, override=None):
     """Each refused step is in the summary's failures, explained as its
     notes say: errno, check, counter, what it held (KiB; VmLck before the
-    step unless stated), the request, the limit, memlock or look-alike, the
+    step unless stated) and by which source (holder), the request, the limit, memlock or look-alike, the
     smallest limit that passes and the sources. @override: {(step, field):
     value}, for what this machine's tier sees otherwise; SKIP where there is
     no ground truth (a per-user counter other processes share)."""
@@ -226,7 +226,8 @@ def check_failures(c, steps, summary, name, override=None):
             "limit_kib": s["limit_kib"], "memlock": memlock,
             "suggested_limit_kib":
                 held + s["request_kib"] if memlock else None,
-            "sources": {HOLDER[counter]: held} if held else {},
+            "sources": {s.get("holder", HOLDER[counter]): held}
+                       if held else {},
         }
         for field, value in want.items():
             value = override.get((s["step"], field), value)

@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "rangeset.h"
+#include "syscall_nrs.h"
 
 #define TGID 4242
 #define START 1000000000ULL
@@ -235,6 +237,41 @@ static void test_limit_set_before_seen(void **state)
 	assert_int_equal(p->limit_soft, 131072);
 	assert_int_equal(model_pending(m, &pv), 0);
 	free(pv);
+	model_free(m);
+}
+
+/* An RDMA region over mlocked memory: locked and pinned, until released. */
+static void test_rdma_region_pinned(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e =
+		change(5, MLA_LOCKED_VM, MLA_SRC_MLOCK, 1024, 1024, 1);
+	struct overlap_figures f;
+	bool known, lock_cap;
+	struct mla_proc *p;
+
+	e.cause = MLA_CAUSE_SYSCALL;
+	e.nr = MLA_NR_mlock;
+	e.args[0] = 0x100000;
+	e.args[1] = 4 << 20;
+	model_apply_event(m, &e);
+	e = change(5, MLA_PINNED_VM, MLA_SRC_RDMA, 1024, 1024, 2);
+	e.cause = MLA_CAUSE_KFUNC;
+	e.nr = MLA_KF_IB_UMEM;
+	e.ctx[1] = 0x100000;
+	e.ctx[2] = 4 << 20;
+	p = model_apply_event(m, &e);
+	assert_non_null(p);
+	proc_overlap(p, &f, &known, &lock_cap);
+	assert_int_equal(f.locked_pinned, 4 << 20);
+	e = change(5, MLA_PINNED_VM, MLA_SRC_RDMA, -1024, 0, 3);
+	e.cause = MLA_CAUSE_KFUNC;
+	e.nr = MLA_KF_IB_UMEM_RELEASE;
+	e.ctx[1] = 0x100000;
+	e.ctx[2] = 4 << 20;
+	model_apply_event(m, &e);
+	proc_overlap(p, &f, &known, &lock_cap);
+	assert_int_equal(f.locked_pinned, 0);
 	model_free(m);
 }
 
@@ -485,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_user_buckets_and_shares),
 		cmocka_unit_test(test_limit_set_before_seen),
 		cmocka_unit_test(test_pending_limit_apart_from_start_0),
+		cmocka_unit_test(test_rdma_region_pinned),
 		cmocka_unit_test(test_unstreamed_mlock_caught_up),
 		cmocka_unit_test(test_unstreamed_refusal_after_snapshot),
 		cmocka_unit_test(test_failures_are_kept),

@@ -22,7 +22,7 @@ export HOME=/root
 # names: GCC may rename a function to NAME.part.0, NAME.isra.0, ...
 KSYMS="__account_locked_vm account_locked_vm vfio_lock_acct mm_lock_acct
 vfio_pin_pages_remote vfio_unpin_pages_remote vfio_pin_page_external mlock_fixup
-user_shm_lock user_shm_unlock ib_umem_get ib_umem_release __io_account_mem
+user_shm_lock user_shm_unlock ib_umem_get __ib_umem_get_va ib_umem_release __io_account_mem
 io_account_mem io_unaccount_mem perf_mmap perf_mmap_close do_update_pinned
 iopt_pages_update_pinned vhost_vdpa_pa_map expand_downwards exit_mmap"
 
