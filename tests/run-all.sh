@@ -117,7 +117,7 @@ for s in "${stages[@]}"; do
 done
 
 # Optional cases, by name prefix: README.md "Optional tests" lists them.
-optional='^SKIPPED verifier accepts (fexit_|fentry_|mmap_lock_released)'
+optional='^SKIPPED (verifier accepts (fexit_|fentry_|mmap_lock_released)|vm [^ ]+ (iommufd|vhost-vdpa): )'
 passed=$(grep -c '^ok ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 skipped_ok=$(grep '^SKIPPED ' "$log" | grep -cE "$optional")
