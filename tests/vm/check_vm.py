@@ -333,6 +333,49 @@ def check_qemu_like(c, block, name):
             in prom, prom[-600:])
 
 
+def check_qemu(c, block, name):
+    """Debian's QEMU, its RAM DMA-mapped: report --vm, started before it
+    and after it, names the VM and says what the kernel says it locked."""
+    test = f"{name}: real QEMU"
+    if not c.check(test, block is not None, "no output in the log"):
+        return
+    steps = mla_check.load_steps(text(block, "out"))
+    # its RAM, less the holes q35 leaves below 1 MiB (255.75 MiB on 6.1)
+    if not c.check(test, steps and steps[0]["vmlck_after"] >= 250 * 1024,
+                   f"QEMU did not map its RAM: {steps}; "
+                   f"{text(block, 'qemu')[-400:]}"):
+        return
+    h = steps[0]
+    print(f"# vm {name}: QEMU mapped its RAM in about {h['seconds']} s: "
+          f"VmLck {h['vmlck_after']} kB")
+    for kind, what in (("json", "tool started before QEMU"),
+                       ("after", "tool started after QEMU")):
+        t = f"{name}: report --vm, {what}"
+        c.equal(t, "report exit",
+                text(block, "rc" if kind == "json" else "rc_after"), "0")
+        try:
+            s = json.loads(text(block, kind))
+        except ValueError as e:
+            c.check(t, False, f"unreadable report: {e}")
+            continue
+        vms = [v for v in s.get("vms", []) if v["pid"] == h["pid"]]
+        if not c.check(t, len(vms) == 1, f"vms: {s.get('vms')}"):
+            continue
+        v = vms[0]
+        c.equal(t, "name", v["name"], "vm1")
+        c.equal(t, "uuid", v["uuid"], VM1_UUID)
+        c.equal(t, "vmm", v["vmm"], "qemu")
+        c.equal(t, "guest_ram_kib", v["guest_ram_kib"], 256 * 1024)
+        c.equal(t, "vfio_devices", v["vfio_devices"], 1)
+        c.equal(t, "locked_kib = VmLck", v["locked_kib"], h["vmlck_after"])
+        c.equal(t, "locked_by_source_kib", v["locked_by_source_kib"],
+                {"vfio": h["vmlck_after"]})
+        c.equal(t, "libvirt_limit_kib", v["libvirt_limit_kib"],
+                256 * 1024 + 1024 * 1024)
+    c.check(f"{name}: report --vm table", "vm1" in text(block, "txt"),
+            text(block, "txt")[-400:])
+
+
 def check_cgroupns(c, block, name):
     """The tool in a cgroup namespace of its own, as in a pod: it entered
     PID 1's, so the holder's cgroup is the host's path, with its pod."""
@@ -464,6 +507,7 @@ KINDS = {
     "qemu_like": lambda c, sc, block, ctx: check_qemu_like(c, block, sc.name),
     "late": lambda c, sc, block, ctx: check_late(c, block, sc.name),
     "cgroupns": lambda c, sc, block, ctx: check_cgroupns(c, block, sc.name),
+    "qemu": lambda c, sc, block, ctx: check_qemu(c, block, sc.name),
 }
 
 

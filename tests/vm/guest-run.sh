@@ -138,6 +138,51 @@ qemu_like() {
 	for k in out err json txt prom; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
+# qemu NAME: Debian's own QEMU (binary, libraries and firmware in the
+# payload) with an edu device, stopped before its guest runs (-S): its RAM
+# is DMA-mapped at machine init. `report --vm` runs from before QEMU
+# starts until its VmLck stops growing (unchanged for 3 s), and once more (-d 1) after that.
+qemu() {
+	local name=$1 pid lck=0 prev=-1 i=0 same=0 reporter
+	rm -f "/tmp/$name.tool"
+	"$T" report --vm --json -o "/tmp/$name.json" \
+		--ready-file "/tmp/$name.tool" 2>"/tmp/$name.err" &
+	reporter=$!
+	mla_wait_file "/tmp/$name.tool" 600
+	# TCG is a module of Debian's QEMU
+	QEMU_MODULE_DIR=$S/qemu-mod "$S/qemu-system-x86_64" -L "$S/qemu-fw" -S -nodefaults -display none \
+		-monitor none -serial none -M q35 -accel tcg -m 256 \
+		-name guest=vm1,debug-threads=on \
+		-uuid 7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203 \
+		-device "vfio-pci,host=$MLA_EDU_BDF" >"/tmp/$name.qemu" 2>&1 &
+	pid=$!
+	# mapped: VmLck not 0, and the same for three seconds
+	while [ $i -lt 300 ] && [ $same -lt 3 ]; do
+		sleep 1
+		prev=$lck
+		lck=$(awk '/^VmLck:/ { print $2 }' "/proc/$pid/status")
+		[ -n "$lck" ] || break
+		if [ "$lck" = "$prev" ] && [ "$lck" != 0 ]; then
+			same=$((same + 1))
+		else
+			same=0
+		fi
+		i=$((i + 1))
+	done
+	echo "{\"step\":\"holding\",\"pid\":$pid,\"vmlck_after\":${lck:-0},\"seconds\":$i}" \
+		>"/tmp/$name.out"
+	kill -INT "$reporter"
+	wait "$reporter"
+	echo "MLA|$name|rc|$?"
+	"$T" report --vm --json -d 1 -p "$pid" -o "/tmp/$name.after" \
+		2>>"/tmp/$name.err"
+	echo "MLA|$name|rc_after|$?"
+	"$T" report --vm -d 1 -p "$pid" -o "/tmp/$name.txt" 2>>"/tmp/$name.err"
+	kill "$pid"
+	wait "$pid"
+	for k in out err json after txt qemu; do dump "$name" "$k" "/tmp/$name.$k"; done
+}
+
 # cgroupns NAME CGNS HOLDER: a holder in a cgroup shaped like a Kubernetes
 # pod's, and the tool in a cgroup namespace of its own (a pod's, where
 # /proc shows other pods as /../kubepods.slice/...): it must enter PID
@@ -216,6 +261,7 @@ while read -r name where kind _ opts prog args <&3; do
 	run) run "$name" "$opts" "$S/$prog" $args ;;
 	hold | hold_live | report_limits | qemu_like | late | cgroupns)
 		"$kind" "$name" "$S/$prog" $args ;;
+	qemu) qemu "$name" ;;
 	*) echo "guest-run.sh: $name: unknown kind '$kind'" >&2 ;;
 	esac 3<&-
 done 3<"$S/scenarios.list"

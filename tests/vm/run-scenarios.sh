@@ -38,6 +38,13 @@ build_payload() {
 	# libraries come with it: mkinitramfs.sh)
 	cp "$(command -v rdma)" "$dir/rdma" ||
 		{ echo "FAIL vm payload: no rdma (apt-get install iproute2)"; return 1; }
+	# the qemu scenario: Debian's QEMU and the firmware a q35 machine
+	# stopped before its guest runs reads (its libraries: mkinitramfs.sh)
+	mkdir -p "$dir/qemu-fw" "$dir/qemu-mod"
+	cp /usr/bin/qemu-system-x86_64 "$dir/" &&
+		cp /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin "$dir/qemu-fw/" &&
+		cp /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so "$dir/qemu-mod/" ||
+		{ echo "FAIL vm payload: no QEMU (apt-get install qemu-system-x86)"; return 1; }
 	cp "$MLA_VM_DIR/guest-run.sh" "$dir/run.sh"
 	chmod 755 "$dir/run.sh"
 	cp "$SCENARIOS" "$TOP/tests/lib/wait.sh" "$dir/"
