@@ -20,10 +20,12 @@ import mla_check  # noqa: E402
 import mla_scenarios  # noqa: E402
 
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
-                  "vfio_lock_acct", "vfio_pin_pages_remote")
+                  "vfio_lock_acct", "vfio_pin_pages_remote", "ib_umem_get",
+                  "ib_umem_release")
 # by default, on every kernel we boot: how each hook attaches
 FENTRY_KINDS = {"__account_locked_vm": "fexit", "account_locked_vm": "fexit",
-                "vfio_pin_pages_remote": "fentry"}
+                "vfio_pin_pages_remote": "fentry", "ib_umem_get": "fentry",
+                "ib_umem_release": "fentry"}
 # left off while __account_locked_vm and vfio_lock_acct are hooked: it
 # charges through the one for the other
 UNNEEDED_PROBES = ("mm_lock_acct",)
@@ -435,7 +437,7 @@ def check_features(c, block, ctx):
     check_syscall_exits(c, "features: syscall exits by fexit, no syscall "
                         "tracepoint", table, "fexit")
     c.check("features: no syscall tracepoint", "(syscall exits by fexit: "
-            "no syscall tracepoint)" in out, out.splitlines()[-3:])
+            "no syscall tracepoint)" in out, "\n".join(out.splitlines()[-3:]))
 
 
 def check_kprobes_everywhere(c, block, ctx):
