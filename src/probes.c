@@ -227,25 +227,25 @@ static bool use_fentry_pair(const struct probe *pr, const struct ksym_query *q,
 
 int probes_resolve_precise(struct ksym_query *q)
 {
-	struct ksym_query alt[N_PRECISE] = { 0 };
-	unsigned int idx[N_PRECISE], na = 0;
+	/* labels, then the alt_labels of renamed functions: one pass */
+	struct ksym_query all[2 * N_PRECISE] = { 0 };
+	unsigned int idx[N_PRECISE] = { 0 }, na = 0;
 	int err;
 
-	for (unsigned int i = 0; i < N_PRECISE; i++)
-		q[i].name = probe_list_precise[i].label;
-	err = ksyms_resolve(q, N_PRECISE);
-	for (unsigned int i = 0; !err && i < N_PRECISE; i++) {
-		if (q[i].found[0] || !probe_list_precise[i].alt_label)
-			continue;
-		alt[na].name = probe_list_precise[i].alt_label;
-		idx[na++] = i;
+	for (unsigned int i = 0; i < N_PRECISE; i++) {
+		all[i].name = probe_list_precise[i].label;
+		if (probe_list_precise[i].alt_label) {
+			all[N_PRECISE + na].name =
+				probe_list_precise[i].alt_label;
+			idx[na++] = i;
+		}
 	}
-	if (!na)
-		return err;
-	err = ksyms_resolve(alt, na);
+	err = ksyms_resolve(all, N_PRECISE + na);
+	for (unsigned int i = 0; i < N_PRECISE; i++)
+		q[i] = all[i];
 	for (unsigned int k = 0; !err && k < na; k++)
-		if (alt[k].found[0])
-			q[idx[k]] = alt[k];
+		if (!q[idx[k]].found[0] && all[N_PRECISE + k].found[0])
+			q[idx[k]] = all[N_PRECISE + k];
 	return err;
 }
 
