@@ -68,6 +68,15 @@ struct mla_kept {
  * pointers, on which the verifier forbids the arithmetic done to map keys;
  * a copy through the stack turns one into a plain number.
  */
+/* The pages [addr, addr + len) spans: what a pinning charges. */
+static __always_inline __u64 span_pages(__u64 addr, __u64 len)
+{
+	__u64 start = addr & ~(MLA_PAGE_SIZE - 1);
+	__u64 end = (addr + len + MLA_PAGE_SIZE - 1) & ~(MLA_PAGE_SIZE - 1);
+
+	return (end - start) >> MLA_PAGE_SHIFT;
+}
+
 static __always_inline void *as_number(void *p)
 {
 	void *copy = p, *out = NULL;

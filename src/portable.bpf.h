@@ -40,14 +40,6 @@
 		return expr;                                                 \
 	}
 
-static __always_inline __u64 span_pages(__u64 addr, __u64 len)
-{
-	__u64 start = addr & ~(MLA_PAGE_SIZE - 1);
-	__u64 end = (addr + len + MLA_PAGE_SIZE - 1) & ~(MLA_PAGE_SIZE - 1);
-
-	return (end - start) >> MLA_PAGE_SHIFT;
-}
-
 static __always_inline struct mm_struct *current_mm(void)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();

@@ -38,24 +38,22 @@ static __always_inline void umem_enter(__u32 kfunc, __u64 mm, __u64 addr,
 static __always_inline void umem_get_exit(long ret)
 {
 	struct mla_kctx *k = kctx_get();
+	struct task_struct *task;
 	struct mla_cause c;
 
 	if (!k)
 		return;
+	task = (void *)bpf_get_current_task();
 	if (ret == -MLA_ENOMEM) {
-		struct task_struct *task = (void *)bpf_get_current_task();
-		__u64 first = k->ctx[1] >> MLA_PAGE_SHIFT, cur = 0, max = 0;
-		__u64 end = (k->ctx[1] + k->ctx[2] + (1 << MLA_PAGE_SHIFT) - 1) >>
-			    MLA_PAGE_SHIFT;
+		__u64 cur = 0, max = 0;
 
 		/* the add was taken back: pinned_vm is what it held before */
 		task_memlock_rlimit(task, &cur, &max);
 		precise_failure(k, MLA_PINNED_VM, ret,
 				mm_pinned_vm(BPF_CORE_READ(task, mm)),
-				end - first, cur >> MLA_PAGE_SHIFT, true);
+				span_pages(k->ctx[1], k->ctx[2]),
+				cur >> MLA_PAGE_SHIFT, true);
 	} else if (ret >= 0 || ret <= -4096) { /* not an ERR_PTR */
-		struct task_struct *task = (void *)bpf_get_current_task();
-
 		kctx_cause(&c, k);
 		observe_mm(BPF_CORE_READ(task, mm), &c, false);
 	}
