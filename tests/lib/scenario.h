@@ -162,6 +162,20 @@ static inline int drop_cap(int cap)
 	       syscall(SYS_capset, &h, d);
 }
 
+/* Create @ready (the tests wait for it), then hold until killed. */
+static inline __attribute__((noreturn)) void wait_killed(const char *ready)
+{
+	int fd = open(ready, O_WRONLY | O_CREAT, 0644);
+
+	if (fd < 0) {
+		say("{\"error\":\"%s: %s\"}\n", ready, strerror(errno));
+		_exit(2);
+	}
+	close(fd);
+	for (;;)
+		pause();
+}
+
 /*
  * Run @fn in a child and return its exit status: for steps that lower
  * limits or drop capabilities the rest of the scenario still needs.

@@ -277,7 +277,7 @@ static int uring_hold(long kib, const char *ready)
 	struct io_uring_params p = { 0 };
 	char *buf = map_anon(kib * 1024, 0);
 	struct iovec iov = { buf, kib * 1024 };
-	int ring, fd;
+	int ring;
 
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) || setuid(65534))
 		die("limits");
@@ -287,13 +287,7 @@ static int uring_hold(long kib, const char *ready)
 	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov,
 		    1))
 		die("io_uring_register");
-	fd = open(ready, O_CREAT | O_WRONLY, 0644);
-	if (fd < 0)
-		die("ready file");
-	close(fd);
-	while (pause() < 0 || true)
-		; /* until killed */
-	return 0;
+	wait_killed(ready);
 }
 
 /* "SOFT HARD" of /proc/PID/limits' "Max locked memory", as it prints them */

@@ -116,7 +116,6 @@ static int mlocked(void)
 static __attribute__((noreturn)) int hold(const char *ready)
 {
 	char *buf = map_anon(4 * MIB, 0);
-	int fd;
 
 	setup();
 	STEP("mlock", "mlock", rc(mlock(buf, 4 * MIB)));
@@ -124,12 +123,7 @@ static __attribute__((noreturn)) int hold(const char *ready)
 	step_note("\"locked_and_pinned_kib\":4096,\"unique_locked_kib\":4096,"
 		  "\"rdma_kib\":4096");
 	STEP("holding", "none", 0);
-	fd = open(ready, O_CREAT | O_WRONLY, 0644);
-	if (fd < 0)
-		die(ready);
-	close(fd);
-	for (;;)
-		pause();
+	wait_killed(ready);
 }
 
 static int refused_child(void)

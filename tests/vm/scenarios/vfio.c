@@ -464,16 +464,6 @@ static void on_term(int sig)
 	_exit(0);
 }
 
-static void wait_killed(const char *ready)
-{
-	int fd = open(ready, O_WRONLY | O_CREAT, 0644);
-
-	if (fd >= 0)
-		close(fd);
-	for (;;)
-		pause();
-}
-
 static int hold(const char *ready)
 {
 	signal(SIGTERM, on_term);
