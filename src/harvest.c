@@ -88,18 +88,24 @@ static void infer_baseline(struct session *s, struct mla_inst *inst, __u64 mm)
 		model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, rest, false);
 }
 
-/* Is this process a VMM? Its VM's name, RAM and devices, read once. */
-static void learn_vm(struct mla_proc *p)
+/*
+ * Is this process a VMM? Its VM's name, RAM and devices, read once, and
+ * again if it was no VM under another name (@comm: its name now).
+ */
+static void learn_vm(struct mla_proc *p, const char *comm)
 {
 	struct vm_info vm;
 	char *cmd, *cg, scope[VM_NAME_LEN];
 	size_t len = 0;
 	bool is_vm;
 
-	if (p->vm_checked || p->exited ||
-	    !proc_same_start(p->tgid, p->start_ns))
+	if (p->vm_checked &&
+	    (p->vm || !strncmp(p->vm_comm, comm, sizeof(p->vm_comm))))
+		return;
+	if (p->exited || !proc_same_start(p->tgid, p->start_ns))
 		return;
 	p->vm_checked = true;
+	strncpy(p->vm_comm, comm, sizeof(p->vm_comm) - 1);
 	cmd = proc_read(p->tgid, "cmdline", &len);
 	is_vm = cmd && vm_parse_cmdline(cmd, len, &vm);
 	free(cmd);
@@ -185,15 +191,20 @@ static void learn_cgroups(struct session *s, bool again)
 	free(pv);
 }
 
+void learn_process(struct session *s, struct mla_proc *p, const char *comm)
+{
+	learn_vm(p, comm);
+	if (!p->cgroup_checked)
+		learn_cgroup(s, p);
+}
+
 static void sync_one(struct session *s, __u64 key, const struct mla_mm_stat *st)
 {
 	struct mla_inst *inst = model_sync_mm(s->model, st);
 
 	if (!inst)
 		return;
-	learn_vm(inst->proc);
-	if (!inst->proc->cgroup_checked)
-		learn_cgroup(s, inst->proc);
+	learn_process(s, inst->proc, st->comm);
 	if ((st->flags & MLA_MM_SEEDED) && !(inst->flags & MLA_INST_INFERRED))
 		infer_baseline(s, inst, key);
 }

@@ -19,7 +19,8 @@
 #include "memlockacct.h"
 
 #define MLA_INST_INFERRED (1u << 8) /* preexisting split by inference */
-#define MLA_INST_RANGES_STALE (1u << 9) /* mlockall: re-read from smaps */
+/* mlockall, or a locked mmap of a file: re-read from smaps */
+#define MLA_INST_RANGES_STALE (1u << 9)
 #define MLA_INST_RANGES_KNOWN (1u << 10) /* ranges tracked since birth or smaps */
 
 struct rangeset;
@@ -84,6 +85,9 @@ struct mla_proc {
 	/* a VMM's VM, from its command line and cgroup (vm.h); NULL if not */
 	struct vm_info *vm;
 	bool vm_checked;
+	/* its name then: a VMM exec'd by a process seen before (libvirt sets
+	 * the limits, then execs QEMU) is looked at again */
+	char vm_comm[MLA_COMM_LEN];
 	char *cgroup; /* its cgroup v2 path, as the harvest last read it */
 	/* unit, container, pod read off that path; NULL: none found */
 	struct cgroup_attr *cg_attr;

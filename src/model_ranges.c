@@ -148,6 +148,23 @@ static void apply_brk(struct mla_inst *inst, const struct mla_event *e)
 	inst->brk_end = end;
 }
 
+/*
+ * A mmap under MCL_FUTURE or MAP_LOCKED. The kernel locks an anonymous one
+ * (hugetlb aside); a file's it leaves unlocked when the driver made it
+ * VM_SPECIAL (a VFIO BAR: VM_IO | VM_PFNMAP), which the arguments do not
+ * say: smaps does, read at once (session.c), as file mappings under
+ * MCL_FUTURE are few (libraries, devices).
+ */
+static void apply_locked_mmap(struct mla_inst *inst, const struct mla_event *e)
+{
+	/* ret is 32 bits: the address is in value */
+	uint64_t start = e->value, end = e->value + PAGE_UP(e->args[1]);
+
+	rangeset_add(inst->locked, start, end);
+	if (!(e->args[3] & MLA_MAP_ANONYMOUS) || (e->args[3] & MLA_MAP_HUGETLB))
+		inst->flags |= MLA_INST_RANGES_STALE;
+}
+
 static void apply_vfio_range(struct mla_model *m, struct mla_inst *inst,
 			     const struct mla_event *e)
 {
@@ -208,10 +225,11 @@ void model_apply_range(struct mla_model *m, const struct mla_event *e)
 		}
 		break;
 	case MLA_NR_mmap:
-		if ((e->args[3] & MLA_MAP_LOCKED) ||
-		    (e->flags & MLA_F_DEF_LOCKED))
-			rangeset_add(inst->locked, (uint64_t)e->ret,
-				     (uint64_t)e->ret + PAGE_UP(a1));
+		/* ret is 32 bits: the address is in value */
+		if (!((e->args[3] & MLA_MAP_LOCKED) ||
+		      (e->flags & MLA_F_DEF_LOCKED)))
+			break;
+		apply_locked_mmap(inst, e);
 		break;
 	case MLA_NR_mremap:
 		/* a locked area moves (and may grow) with its lock */
@@ -219,8 +237,8 @@ void model_apply_range(struct mla_model *m, const struct mla_event *e)
 				     PAGE_UP(a0 + a1))) {
 			rangeset_remove(inst->locked, PAGE_DOWN(a0),
 					PAGE_UP(a0 + a1));
-			rangeset_add(inst->locked, (uint64_t)e->ret,
-				     (uint64_t)e->ret + PAGE_UP(e->args[2]));
+			rangeset_add(inst->locked, e->value,
+				     e->value + PAGE_UP(e->args[2]));
 		}
 		break;
 	case MLA_NR_brk:

@@ -367,6 +367,7 @@ static struct json_object *proc_json(struct mla_model *m,
 }
 
 struct json_object *failure_json(const struct mla_failure *f,
+				 const struct mla_proc *p,
 				 const struct out_opts *o)
 {
 	struct json_object *j = event_json(o, &f->ev);
@@ -393,6 +394,7 @@ struct json_object *failure_json(const struct mla_failure *f,
 	jadd(j, "sources", src);
 	jadd(j, "counted_twice_kib", jint(f->twice / 1024));
 	jadd(j, "fix", jstr(x.advice));
+	jadd(j, "vm", p && p->vm && p->vm->name[0] ? jstr(p->vm->name) : NULL);
 	return j;
 }
 
@@ -533,7 +535,7 @@ struct json_object *report_json(struct mla_model *m,
 
 		if (p && !proc_matches(p, f))
 			continue;
-		json_object_array_add(fails, failure_json(&fl[i], o));
+		json_object_array_add(fails, failure_json(&fl[i], p, o));
 	}
 	jadd(root, "failures", fails);
 	jadd(root, "vms", vms_json(m, f, o));

@@ -51,7 +51,9 @@ void users_text(FILE *out, struct mla_model *m, const struct proc_filter *f,
 /* ---- JSON ---- */
 struct json_object *event_json(const struct out_opts *o,
 			       const struct mla_event *e);
+/* @p: the refused process, for its VM's name (NULL: not known) */
 struct json_object *failure_json(const struct mla_failure *f,
+				 const struct mla_proc *p,
 				 const struct out_opts *o);
 struct json_object *report_json(struct mla_model *m,
 				const struct proc_filter *f,

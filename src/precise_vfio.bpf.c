@@ -45,7 +45,8 @@ static __always_inline void pin_refusal(struct mla_kctx *k, long ret)
 	k->dma = k->pin_dma;
 	k->ctx[0] = k->pin_ctx[0];
 	k->ctx[1] = k->pin_ctx[1];
-	k->ctx[2] = k->pin_ctx[2];
+	/* dma->size grows as runs are mapped: the map's is what it asked */
+	k->ctx[2] = k->pin_ctx[2] + (k->pin_npage << MLA_PAGE_SHIFT);
 	precise_failure(k, MLA_LOCKED_VM, ret, k->pin_locked, k->pin_npage,
 			k->pin_limit, true);
 }

@@ -61,6 +61,7 @@ uint64_t mono_ns(void)
 static void apply_event(struct session *s, const void *data, size_t size)
 {
 	struct mla_event e;
+	struct mla_proc *p;
 
 	if (size < sizeof(e))
 		return;
@@ -77,7 +78,9 @@ static void apply_event(struct session *s, const void *data, size_t size)
 		if (inst && read_locked_ranges(inst, NULL))
 			model_ranges_lost(inst);
 	}
-	model_apply_event(s->model, &e);
+	p = model_apply_event(s->model, &e);
+	if (p && e.type == MLA_EV_FAILURE)
+		learn_process(s, p, e.comm);
 	record_put(&s->rec, MLA_REC_EVENT, &e, sizeof(e));
 	/* mlockall(MCL_CURRENT) locked every VMA: smaps says which */
 	if (e.type == MLA_EV_RANGE && e.mm_id) {

@@ -85,6 +85,11 @@ void count_entries(struct session *s, uint32_t out[3]);
 void stats_of(struct session *s, struct run_stats *rs);
 /* record -o: the end of a recording, all the model knows besides events. */
 void record_final(struct session *s);
+/*
+ * Its VM and cgroup from /proc now, not at the next harvest: a process
+ * refused often exits at once (QEMU does), and may be in no map to harvest.
+ */
+void learn_process(struct session *s, struct mla_proc *p, const char *comm);
 /* VM_LOCKED ranges from /proc/PID/smaps into @inst; pages of them. */
 int read_locked_ranges(struct mla_inst *inst, uint64_t *pages);
 

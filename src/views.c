@@ -78,14 +78,15 @@ static void trace_one(struct session *s, const struct mla_event *e)
 		return;
 	n = model_failures(s->model, &fl);
 	if (e->type == MLA_EV_FAILURE && n && fl[n - 1].ev.ts_ns == e->ts_ns) {
+		const struct mla_proc *p =
+			model_proc(s->model, e->tgid, e->start_ns, false);
+
 		/* refusals come with their explanation */
 		if (o->json)
-			json_print(s->out, failure_json(&fl[n - 1], o), false);
+			json_print(s->out, failure_json(&fl[n - 1], p, o),
+				   false);
 		else
-			failure_print(s->out, &fl[n - 1],
-				      model_proc(s->model, e->tgid, e->start_ns,
-						 false),
-				      o);
+			failure_print(s->out, &fl[n - 1], p, o);
 	} else if (o->json) {
 		json_print(s->out, event_json(o, e), false);
 	} else {

@@ -12,6 +12,11 @@ all its assertions hold. Each test yields (ok, name, message).
 import json
 
 
+def text(block, kind):
+    """One kind of a guest log's scenario block, as the file it was."""
+    return "\n".join(block.get(kind, []))
+
+
 def load_steps(text):
     """Step lines of a scenario's output (other lines are ignored)."""
     steps = []
@@ -233,6 +238,10 @@ def check_failures(c, steps, summary, name, override=None):
             value = override.get((s["step"], field), value)
             if value is not SKIP:
                 c.equal(test, field, f.get(field), value)
+        # a refused VFIO map names the whole map, as its ioctl asked
+        if f.get("source") == "vfio" and "size_bytes" in f:
+            c.equal(test, "size_bytes", f["size_bytes"],
+                    s["request_kib"] * 1024)
         # the fix is always what was held plus what was asked
         if f["memlock"] and f.get("size_known", True):
             c.equal(test, "suggested = held + asked",

@@ -275,6 +275,60 @@ static void test_rdma_region_pinned(void **state)
 	model_free(m);
 }
 
+static uint64_t unique_locked(struct mla_model *m)
+{
+	struct overlap_figures f;
+	bool known, lock_cap;
+
+	proc_overlap(the_proc(m), &f, &known, &lock_cap);
+	return f.unique_locked;
+}
+
+/* A mmap under MCL_FUTURE: its range event */
+static void locked_mmap(struct mla_model *m, uint64_t addr, uint64_t len,
+			uint64_t flags)
+{
+	struct mla_event e = change(5, MLA_LOCKED_VM, MLA_SRC_MLOCK, 0, 0, 0);
+
+	e.type = MLA_EV_RANGE;
+	e.cause = MLA_CAUSE_SYSCALL;
+	e.nr = MLA_NR_mmap;
+	e.args[1] = len;
+	e.args[3] = flags;
+	e.ret = (int32_t)addr; /* as the kernel's event has it: 32 bits */
+	e.value = addr;
+	e.flags = MLA_F_DEF_LOCKED;
+	model_apply_event(m, &e);
+}
+
+/*
+ * QEMU with -overcommit mem-lock=on: its mmaps are locked at addresses
+ * past 32 bits; a file's (a VFIO BAR's, which the kernel leaves unlocked)
+ * makes the ranges smaps' to say.
+ */
+static void test_mcl_future_mmaps(void **state)
+{
+	struct mla_model *m = model_new();
+	struct mla_event e =
+		change(5, MLA_LOCKED_VM, MLA_SRC_MLOCK, 1024, 1024, 1);
+	uint64_t ram = 0x7fb5cbc00000ULL, bar = 0x7fab97aff000ULL;
+	struct mla_inst *inst;
+
+	e.cause = MLA_CAUSE_SYSCALL;
+	e.nr = MLA_NR_mlock;
+	e.args[0] = 0x100000;
+	e.args[1] = 4 << 20;
+	model_apply_event(m, &e);
+	inst = model_inst(m, 5);
+	assert_non_null(inst);
+	locked_mmap(m, ram, 2 << 20, 0x22); /* MAP_PRIVATE | MAP_ANONYMOUS */
+	assert_int_equal(unique_locked(m), 6 << 20);
+	assert_false(inst->flags & MLA_INST_RANGES_STALE);
+	locked_mmap(m, bar, 1 << 20, 0x01); /* MAP_SHARED of the BAR */
+	assert_true(inst->flags & MLA_INST_RANGES_STALE);
+	model_free(m);
+}
+
 /*
  * A record can name a process with start time 0, as the limit of one not
  * yet seen is kept: the mm that names it must not lose it when a limit
@@ -523,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_limit_set_before_seen),
 		cmocka_unit_test(test_pending_limit_apart_from_start_0),
 		cmocka_unit_test(test_rdma_region_pinned),
+		cmocka_unit_test(test_mcl_future_mmaps),
 		cmocka_unit_test(test_unstreamed_mlock_caught_up),
 		cmocka_unit_test(test_unstreamed_refusal_after_snapshot),
 		cmocka_unit_test(test_failures_are_kept),

@@ -18,6 +18,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import mla_check  # noqa: E402
 import mla_scenarios  # noqa: E402
+import check_qemu  # noqa: E402
 
 PRECISE_PROBES = ("__account_locked_vm", "account_locked_vm",
                   "vfio_lock_acct", "vfio_pin_pages_remote", "ib_umem_get",
@@ -60,8 +61,7 @@ def parse_log(path):
     return blocks, facts
 
 
-def text(block, kind):
-    return "\n".join(block.get(kind, []))
+text = mla_check.text
 
 
 def load_run(c, name, block, tier="precise"):
@@ -290,7 +290,7 @@ def check_late(c, block, name):
 
 
 # guest-run.sh's qemu_like passes -uuid as libvirt does
-VM1_UUID = "7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203"
+VM1_UUID = check_qemu.VM1_UUID
 VM1 = f'vm="vm1",vm_uuid="{VM1_UUID}",vmi_namespace="",vmi_name=""'
 
 
@@ -333,49 +333,6 @@ def check_qemu_like(c, block, name):
             f'memlockacct_vm_limit_below_libvirt{{{VM1}}} 1' in prom and
             f'memlockacct_vm_locked_bytes{{{VM1}}} {h["vmlck_after"] * 1024}'
             in prom, prom[-600:])
-
-
-def check_qemu(c, block, name):
-    """Debian's QEMU, its RAM DMA-mapped: report --vm, started before it
-    and after it, names the VM and says what the kernel says it locked."""
-    test = f"{name}: real QEMU"
-    if not c.check(test, block is not None, "no output in the log"):
-        return
-    steps = mla_check.load_steps(text(block, "out"))
-    # its RAM, less the holes q35 leaves below 1 MiB (255.75 MiB on 6.1)
-    if not c.check(test, steps and steps[0]["vmlck_after"] >= 250 * 1024,
-                   f"QEMU did not map its RAM: {steps}; "
-                   f"{text(block, 'qemu')[-400:]}"):
-        return
-    h = steps[0]
-    print(f"# vm {name}: QEMU mapped its RAM in about {h['seconds']} s: "
-          f"VmLck {h['vmlck_after']} kB")
-    for kind, what in (("json", "tool started before QEMU"),
-                       ("after", "tool started after QEMU")):
-        t = f"{name}: report --vm, {what}"
-        c.equal(t, "report exit",
-                text(block, "rc" if kind == "json" else "rc_after"), "0")
-        try:
-            s = json.loads(text(block, kind))
-        except ValueError as e:
-            c.check(t, False, f"unreadable report: {e}")
-            continue
-        vms = [v for v in s.get("vms", []) if v["pid"] == h["pid"]]
-        if not c.check(t, len(vms) == 1, f"vms: {s.get('vms')}"):
-            continue
-        v = vms[0]
-        c.equal(t, "name", v["name"], "vm1")
-        c.equal(t, "uuid", v["uuid"], VM1_UUID)
-        c.equal(t, "vmm", v["vmm"], "qemu")
-        c.equal(t, "guest_ram_kib", v["guest_ram_kib"], 256 * 1024)
-        c.equal(t, "vfio_devices", v["vfio_devices"], 1)
-        c.equal(t, "locked_kib = VmLck", v["locked_kib"], h["vmlck_after"])
-        c.equal(t, "locked_by_source_kib", v["locked_by_source_kib"],
-                {"vfio": h["vmlck_after"]})
-        c.equal(t, "libvirt_limit_kib", v["libvirt_limit_kib"],
-                256 * 1024 + 1024 * 1024)
-    c.check(f"{name}: report --vm table", "vm1" in text(block, "txt"),
-            text(block, "txt")[-400:])
 
 
 def check_cgroupns(c, block, name):
@@ -509,7 +466,10 @@ KINDS = {
     "qemu_like": lambda c, sc, block, ctx: check_qemu_like(c, block, sc.name),
     "late": lambda c, sc, block, ctx: check_late(c, block, sc.name),
     "cgroupns": lambda c, sc, block, ctx: check_cgroupns(c, block, sc.name),
-    "qemu": lambda c, sc, block, ctx: check_qemu(c, block, sc.name),
+    "qemu": lambda c, sc, block, ctx: check_qemu.check_qemu(
+        c, block, sc.name, sc.command, ctx["blocks"]),
+    "qemu_refused": lambda c, sc, block, ctx:
+        check_qemu.check_qemu_refused(c, block, sc.name, ctx["blocks"]),
 }
 
 
@@ -567,7 +527,8 @@ def main():
     logdir = os.path.dirname(args.log)
     ctx = {"features_txt": os.path.join(logdir, f"{args.label}.features"),
            "failures_txt": os.path.join(logdir,
-                                        f"{args.label}.failures.txt")}
+                                        f"{args.label}.failures.txt"),
+           "blocks": blocks}
     open(ctx["failures_txt"], "w").close()
     for sc in mla_scenarios.load("vm", args.label):
         if not known(sc):

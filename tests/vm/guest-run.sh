@@ -138,25 +138,36 @@ qemu_like() {
 	for k in out err json txt prom; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
-# qemu NAME: Debian's own QEMU (binary, libraries and firmware in the
-# payload) with an edu device, stopped before its guest runs (-S): its RAM
-# is DMA-mapped at machine init. `report --vm` runs from before QEMU
-# starts until its VmLck stops growing (unchanged for 3 s), and once more (-d 1) after that.
-qemu() {
-	local name=$1 pid lck=0 prev=-1 i=0 same=0 reporter
-	rm -f "/tmp/$name.tool"
-	"$T" report --vm --json -o "/tmp/$name.json" \
-		--ready-file "/tmp/$name.tool" 2>"/tmp/$name.err" &
-	reporter=$!
-	mla_wait_file "/tmp/$name.tool" 600
+# qemu_start OUT LIMIT QEMU ARGS...: Debian's own QEMU (binary, libraries
+# and firmware in the payload) in the background ($pid), 256 MiB and an
+# edu device, stopped before its guest runs (-S): its RAM is DMA-mapped at
+# machine init. LIMIT: - for root's capabilities, or an RLIMIT_MEMLOCK in
+# KiB without CAP_IPC_LOCK (setpriv takes it out of the bounding set).
+qemu_start() {
+	local out=$1 limit=$2 qemu=$3
+	shift 3
 	# TCG is a module of Debian's QEMU
-	QEMU_MODULE_DIR=$S/qemu-mod "$S/qemu-system-x86_64" -L "$S/qemu-fw" -S -nodefaults -display none \
-		-monitor none -serial none -M q35 -accel tcg -m 256 \
+	set -- env QEMU_MODULE_DIR="$S/qemu-mod" "$qemu" "$@" \
+		-L "$S/qemu-fw" -S -nodefaults -display none -monitor none \
+		-serial none -M q35 -accel tcg -m 256 \
 		-name guest=vm1,debug-threads=on \
 		-uuid 7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203 \
-		-device "vfio-pci,host=$MLA_EDU_BDF" >"/tmp/$name.qemu" 2>&1 &
+		-device "vfio-pci,host=$MLA_EDU_BDF"
+	[ "$limit" = - ] || set -- "$S/setpriv" --bounding-set=-ipc_lock \
+		--inh-caps=-ipc_lock -- "$@"
+	# shellcheck disable=SC2016 # the inner sh's
+	sh -c '[ "$0" = - ] || ulimit -l "$0" && exec "$@"' "$limit" "$@" \
+		>"$out" 2>&1 &
 	pid=$!
-	# mapped: VmLck not 0, and the same for three seconds
+}
+
+# qemu_settle: wait until QEMU ($pid) has mapped its RAM (VmLck not 0,
+# and the same for three seconds: $lck, after $i seconds) or has exited
+# ($lck empty).
+qemu_settle() {
+	local prev same=0
+	lck=0
+	i=0
 	while [ $i -lt 300 ] && [ $same -lt 3 ]; do
 		sleep 1
 		prev=$lck
@@ -169,6 +180,20 @@ qemu() {
 		fi
 		i=$((i + 1))
 	done
+}
+
+# qemu NAME QEMU ARGS...: `report --vm` runs from before QEMU starts until
+# its VmLck stops growing, and once more (-d 1) after that.
+qemu() {
+	local name=$1 pid lck i reporter
+	shift
+	rm -f "/tmp/$name.tool"
+	"$T" report --vm --json -o "/tmp/$name.json" \
+		--ready-file "/tmp/$name.tool" 2>"/tmp/$name.err" &
+	reporter=$!
+	mla_wait_file "/tmp/$name.tool" 600
+	qemu_start "/tmp/$name.qemu" - "$@"
+	qemu_settle
 	echo "{\"step\":\"holding\",\"pid\":$pid,\"vmlck_after\":${lck:-0},\"seconds\":$i}" \
 		>"/tmp/$name.out"
 	kill -INT "$reporter"
@@ -178,9 +203,67 @@ qemu() {
 		2>>"/tmp/$name.err"
 	echo "MLA|$name|rc_after|$?"
 	"$T" report --vm -d 1 -p "$pid" -o "/tmp/$name.txt" 2>>"/tmp/$name.err"
+	# the kernel's VMAs, a line each: range, flags (lo: VM_LOCKED)
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { r = $1 } /^VmFlags:/ { print r, $0 }' \
+		"/proc/$pid/smaps" >"/tmp/$name.vmas"
 	kill "$pid"
 	wait "$pid"
-	for k in out err json after txt qemu; do dump "$name" "$k" "/tmp/$name.$k"; done
+	for k in out err json after txt qemu vmas; do dump "$name" "$k" "/tmp/$name.$k"; done
+}
+
+# qemu_refused NAME QEMU: QEMU under a 64 MiB RLIMIT_MEMLOCK without
+# CAP_IPC_LOCK is refused (VFIO_IOMMU_MAP_DMA: ENOMEM) and exits; it is
+# started again with the limit `trace --failures` suggested (the largest of
+# its refusals'), as an operator would, until it starts (6 tries at most).
+# One step line per try; the kernel's own RLIMIT_MEMLOCK warnings (dmesg),
+# and what `trace --failures` printed, as JSON (ev) and as text (txt).
+qemu_refused() {
+	local name=$1 qemu=$2 limit=65536 try=1 pid lck i rc next tracer texter
+	rm -f "/tmp/$name.tool" "/tmp/$name.tool2"
+	dmesg -c >/dev/null
+	"$T" trace --failures --json --ready-file "/tmp/$name.tool" \
+		>"/tmp/$name.ev" 2>"/tmp/$name.err" &
+	tracer=$!
+	"$T" trace --failures --ready-file "/tmp/$name.tool2" \
+		>"/tmp/$name.txt" 2>>"/tmp/$name.err" &
+	texter=$!
+	mla_wait_file "/tmp/$name.tool" 600
+	mla_wait_file "/tmp/$name.tool2" 600
+	: >"/tmp/$name.out"
+	while [ $try -le 6 ]; do
+		qemu_start "/tmp/$name.qemu$try" "$limit" "$qemu"
+		qemu_settle
+		if [ -n "$lck" ]; then
+			echo "{\"step\":\"try_$try\",\"pid\":$pid,\"limit_kib\":$limit,\"started\":true,\"vmlck_after\":$lck}" \
+				>>"/tmp/$name.out"
+			kill "$pid"
+			wait "$pid"
+			break
+		fi
+		wait "$pid"
+		rc=$?
+		sleep 1 # for the tracer's line
+		next=$(grep "\"pid\":$pid," "/tmp/$name.ev" |
+			sed -n 's/.*"suggested_limit_kib":\([0-9]*\).*/\1/p' |
+			sort -n | tail -n 1)
+		echo "{\"step\":\"try_$try\",\"pid\":$pid,\"limit_kib\":$limit,\"started\":false,\"rc\":$rc,\"suggested_kib\":${next:-0}}" \
+			>>"/tmp/$name.out"
+		[ -n "$next" ] && [ "$next" -gt "$limit" ] || break
+		limit=$next
+		try=$((try + 1))
+	done
+	kill -INT "$tracer" "$texter"
+	wait "$tracer"
+	echo "MLA|$name|rc|$?"
+	wait "$texter"
+	echo "MLA|$name|rc_text|$?"
+	dmesg | grep 'RLIMIT_MEMLOCK (' >"/tmp/$name.dmesg"
+	i=1 # the manifest's loop runs with globbing off
+	while [ $i -le $try ]; do
+		cat "/tmp/$name.qemu$i"
+		i=$((i + 1))
+	done >"/tmp/$name.qemu"
+	for k in out err ev txt dmesg qemu; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
 # cgroupns NAME CGNS HOLDER: a holder in a cgroup shaped like a Kubernetes
@@ -259,9 +342,9 @@ while read -r name where kind _ opts prog args <&3; do
 	case $kind in
 	tool) tool "$name" "$prog" $args ;;
 	run) run "$name" "$opts" "$S/$prog" $args ;;
-	hold | hold_live | report_limits | qemu_like | late | cgroupns)
+	hold | hold_live | report_limits | qemu_like | late | cgroupns | \
+		qemu | qemu_refused)
 		"$kind" "$name" "$S/$prog" $args ;;
-	qemu) qemu "$name" ;;
 	*) echo "guest-run.sh: $name: unknown kind '$kind'" >&2 ;;
 	esac 3<&-
 done 3<"$S/scenarios.list"

@@ -23,7 +23,8 @@ trap 'rm -rf "$WORK"' EXIT
 # The scenario programs the vm scenarios of the manifest run: the first
 # word of each command (a tool scenario's command is memlockacct's own).
 vm_programs() {
-	awk '!/^[ \t]*(#|$)/ && $3 != "tool" && $6 != "-" &&
+	# the qemu kinds run Debian's QEMU, copied below
+	awk '!/^[ \t]*(#|$)/ && $3 != "tool" && $3 !~ /^qemu(_refused)?$/ && $6 != "-" &&
 		("," $2 ",") ~ /,vm(\/[^,]*)?,/ { print $6 }' "$SCENARIOS" | sort -u
 }
 
@@ -38,6 +39,9 @@ build_payload() {
 	# libraries come with it: mkinitramfs.sh)
 	cp "$(command -v rdma)" "$dir/rdma" ||
 		{ echo "FAIL vm payload: no rdma (apt-get install iproute2)"; return 1; }
+	# qemu_refused runs QEMU without CAP_IPC_LOCK with util-linux's setpriv
+	cp "$(command -v setpriv)" "$dir/setpriv" ||
+		{ echo "FAIL vm payload: no setpriv (apt-get install util-linux)"; return 1; }
 	# the qemu scenario: Debian's QEMU and the firmware a q35 machine
 	# stopped before its guest runs reads (its libraries: mkinitramfs.sh)
 	mkdir -p "$dir/qemu-fw" "$dir/qemu-mod"
