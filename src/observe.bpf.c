@@ -531,6 +531,6 @@ int mla_emit_failure(const struct mla_cause *c,
 	e->ret = r->ret;
 	e->value = r->value;
 	e->request = r->request;
-	event_submit(e);
+	event_submit_now(e);
 	return 0;
 }

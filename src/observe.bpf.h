@@ -369,6 +369,15 @@ static __always_inline void event_submit(struct mla_event *e)
 	bpf_ringbuf_submit(e, flags);
 }
 
+/*
+ * A refusal wakes the frontend at once: the process often exits right
+ * after it (QEMU does), and its command line names its VM only until then.
+ */
+static __always_inline void event_submit_now(struct mla_event *e)
+{
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
 static __always_inline void event_cause(struct mla_event *e,
 					const struct mla_cause *c)
 {

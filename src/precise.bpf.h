@@ -191,7 +191,7 @@ static __always_inline void precise_failure(struct mla_kctx *k, int counter,
 	e->ret = ret;
 	e->value = value;
 	e->request = request;
-	event_submit(e);
+	event_submit_now(e);
 }
 
 /*

@@ -241,6 +241,16 @@ static void test_limit_set_before_seen(void **state)
 }
 
 /* An RDMA region over mlocked memory: locked and pinned, until released. */
+/* @e, a change of locked_vm by 4 MiB, as mlock(0x100000, 4 MiB)'s */
+static void mlock_4m_at_1m(struct mla_model *m, struct mla_event *e)
+{
+	e->cause = MLA_CAUSE_SYSCALL;
+	e->nr = MLA_NR_mlock;
+	e->args[0] = 0x100000;
+	e->args[1] = 4 << 20;
+	model_apply_event(m, e);
+}
+
 static void test_rdma_region_pinned(void **state)
 {
 	struct mla_model *m = model_new();
@@ -250,11 +260,7 @@ static void test_rdma_region_pinned(void **state)
 	bool known, lock_cap;
 	struct mla_proc *p;
 
-	e.cause = MLA_CAUSE_SYSCALL;
-	e.nr = MLA_NR_mlock;
-	e.args[0] = 0x100000;
-	e.args[1] = 4 << 20;
-	model_apply_event(m, &e);
+	mlock_4m_at_1m(m, &e);
 	e = change(5, MLA_PINNED_VM, MLA_SRC_RDMA, 1024, 1024, 2);
 	e.cause = MLA_CAUSE_KFUNC;
 	e.nr = MLA_KF_IB_UMEM;
@@ -314,11 +320,7 @@ static void test_mcl_future_mmaps(void **state)
 	uint64_t ram = 0x7fb5cbc00000ULL, bar = 0x7fab97aff000ULL;
 	struct mla_inst *inst;
 
-	e.cause = MLA_CAUSE_SYSCALL;
-	e.nr = MLA_NR_mlock;
-	e.args[0] = 0x100000;
-	e.args[1] = 4 << 20;
-	model_apply_event(m, &e);
+	mlock_4m_at_1m(m, &e);
 	inst = model_inst(m, 5);
 	assert_non_null(inst);
 	locked_mmap(m, ram, 2 << 20, 0x22); /* MAP_PRIVATE | MAP_ANONYMOUS */

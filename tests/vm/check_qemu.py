@@ -30,13 +30,15 @@ def locked_vmas(block):
     return kib
 
 
-def check_qemu(c, block, name, args, blocks):
+def check_qemu(c, block, name, args):
     """Debian's QEMU, its RAM DMA-mapped: report --vm, started before it
     and after it, names the VM and says what the kernel says it locked.
-    With -overcommit mem-lock=on (in ARGS) QEMU mlocks all it maps too, so
-    VFIO's charge (the plain qemu scenario's VmLck) is all counted twice."""
+    With -overcommit mem-lock=on (in ARGS) QEMU mlocks all it maps too:
+    VmLck is its VM_LOCKED VMAs (smaps) plus VFIO's charge, all of which is
+    counted twice. (VFIO's charge is not the plain qemu scenario's: on 6.1
+    type1 does not charge the zero pages that untouched ROM is pinned to;
+    mlock populated them.)"""
     mem_lock = "mem-lock=on" in args
-    vfio = plain_vmlck(blocks) if mem_lock else None
     test = f"{name}: real QEMU"
     if not c.check(test, block is not None, "no output in the log"):
         return
@@ -49,11 +51,9 @@ def check_qemu(c, block, name, args, blocks):
     h = steps[0]
     print(f"# vm {name}: QEMU mapped its RAM in about {h['seconds']} s: "
           f"VmLck {h['vmlck_after']} kB")
-    if mem_lock and not c.check(test, vfio, "no qemu scenario's VmLck to "
-                                "compare with"):
-        return
-    lck = h["vmlck_after"]
-    by_source = {"vfio": vfio, "mlock": lck - vfio} if mem_lock \
+    lck, mlocked = h["vmlck_after"], locked_vmas(block)
+    vfio = lck - mlocked if mem_lock else lck
+    by_source = {"vfio": vfio, "mlock": mlocked} if mem_lock \
         else {"vfio": lck}
     for kind, what in (("json", "tool started before QEMU"),
                        ("after", "tool started after QEMU")):
@@ -79,11 +79,9 @@ def check_qemu(c, block, name, args, blocks):
                 by_source)
         if mem_lock:
             c.equal(t, "unique_locked_kib = the VM_LOCKED VMAs (smaps)",
-                    v["unique_locked_kib"], locked_vmas(block))
+                    v["unique_locked_kib"], mlocked)
             c.equal(t, "double_counted_kib mlock_and_vfio",
                     v["double_counted_kib"].get("mlock_and_vfio"), vfio)
-            c.equal(t, "unique_locked_kib", v["unique_locked_kib"],
-                    lck - vfio)
             # libvirt lifts the limit for <locked/>
             c.equal(t, "libvirt_limit_unlimited",
                     v["libvirt_limit_unlimited"], True)
@@ -119,9 +117,12 @@ def check_qemu_refused(c, block, name, blocks):
     print(f"# vm {name}: limits tried "
           f"{[s['limit_kib'] for s in steps]} KiB; started with VmLck "
           f"{last['vmlck_after']} kB")
-    # the last suggestion is all QEMU needed: its last map was refused
-    c.equal(test, "started: VmLck = the limit suggested",
-            last["vmlck_after"], last["limit_kib"])
+    # the kernel let it start under the last suggestion; what it then
+    # locked is that (6.12, 7.2: the last map refused was its last) or less
+    # (6.1: the RAM map refused at first charges 256 KiB less than asked)
+    c.check(test, last["vmlck_after"] <= last["limit_kib"],
+            f"VmLck {last['vmlck_after']} kB over the limit "
+            f"{last['limit_kib']} KiB")
     c.equal(test, "started: VmLck = the unlimited QEMU's (qemu)",
             last["vmlck_after"], plain_vmlck(blocks))
     txt = text(block, "txt")

@@ -467,7 +467,7 @@ KINDS = {
     "late": lambda c, sc, block, ctx: check_late(c, block, sc.name),
     "cgroupns": lambda c, sc, block, ctx: check_cgroupns(c, block, sc.name),
     "qemu": lambda c, sc, block, ctx: check_qemu.check_qemu(
-        c, block, sc.name, sc.command, ctx["blocks"]),
+        c, block, sc.name, sc.command),
     "qemu_refused": lambda c, sc, block, ctx:
         check_qemu.check_qemu_refused(c, block, sc.name, ctx["blocks"]),
 }

@@ -17,6 +17,9 @@
  *   overlap_mlock  mlock 8 MiB, map 12 MiB overlapping 4 MiB of it, and
  *               exit holding both (mlock and vfio share 4 MiB)
  *   overlap_vfio   map one 4 MiB buffer at two IOVAs and exit holding both
+ *   bar         map the edu device's BAR0 (device memory, VM_PFNMAP: not
+ *               charged) at two IOVAs, then 4 MiB of RAM mlocked first;
+ *               exit holding all: only the RAM counts, once per source
  *   hold        overlap_mlock's state, then wait to be killed (for a tool
  *               started afterwards); touches $2 when ready
  *   hold_many   map one page at 65535 IOVAs (type1's default
@@ -199,6 +202,48 @@ static int double_map(void)
 	}
 	STEP("unmap_iova2", "vfio", dma_unmap(c1, IOVA(2), 4 * MIB));
 	STEP("unmap_iova1", "vfio", dma_unmap(c1, IOVA(1), 4 * MIB));
+	return 0;
+}
+
+/* The device's BAR0 mmapped, as QEMU does for peer-to-peer DMA; its size. */
+static void *map_bar0(int g, size_t *size)
+{
+	struct vfio_region_info r = { .argsz = sizeof(r),
+				      .index = VFIO_PCI_BAR0_REGION_INDEX };
+	const char *bdf = getenv("MLA_EDU_BDF");
+	int dev = bdf ? ioctl(g, VFIO_GROUP_GET_DEVICE_FD, bdf) : -1;
+	void *p;
+
+	if (dev < 0)
+		die("VFIO_GROUP_GET_DEVICE_FD $MLA_EDU_BDF");
+	if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &r) ||
+	    !(r.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		die("BAR0 cannot be mmapped");
+	p = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+		 r.offset);
+	if (p == MAP_FAILED)
+		die("mmap BAR0");
+	*size = r.size;
+	return p;
+}
+
+/*
+ * Device memory in a VFIO container charges nothing (type1 skips reserved
+ * and PFNMAP pages); mapped twice it is still no RAM counted twice.
+ */
+static int bar(void)
+{
+	int g, c = container_open(0, &g);
+	char *ram = map_anon(4 * MIB, 0);
+	size_t size;
+	char *bar0 = map_bar0(g, &size);
+
+	STEP("map_bar0", "vfio", dma_map(c, bar0, IOVA(1), size));
+	STEP("map_bar0_again", "vfio", dma_map(c, bar0, IOVA(2), size));
+	STEP("mlock_4m", "mlock", rc(mlock(ram, 4 * MIB)));
+	step_note("\"mlock_and_vfio_kib\":4096,\"vfio_and_vfio_kib\":0,"
+		  "\"max_vfio_multiplicity\":1,\"unique_locked_kib\":4096");
+	STEP("map_ram_4m", "vfio", dma_map(c, ram, IOVA(3), 4 * MIB));
 	return 0;
 }
 
@@ -627,6 +672,8 @@ int main(int argc, char **argv)
 		return overlap_mlock();
 	if (!strcmp(what, "overlap_vfio"))
 		return overlap_vfio();
+	if (!strcmp(what, "bar"))
+		return bar();
 	if (!strcmp(what, "other_task"))
 		return other_task();
 	if (!strcmp(what, "owner_change"))
@@ -645,7 +692,7 @@ int main(int argc, char **argv)
 		return bench_map(atoi(argv[2]),
 				 argc > 3 ? argv[3] : "thp-apart");
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
-	    "overlap_mlock|overlap_vfio|other_task|owner_change|limits|"
+	    "overlap_mlock|overlap_vfio|bar|other_task|owner_change|limits|"
 	    "refused_maps|"
 	    "hold READY|bench_map N [thp-apart|asis]\"}\n");
 	return 2;
