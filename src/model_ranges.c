@@ -225,14 +225,13 @@ void model_apply_range(struct mla_model *m, const struct mla_event *e)
 		}
 		break;
 	case MLA_NR_mmap:
-		/* ret is 32 bits: the address is in value */
-		if (!((e->args[3] & MLA_MAP_LOCKED) ||
-		      (e->flags & MLA_F_DEF_LOCKED)))
-			break;
-		apply_locked_mmap(inst, e);
+		if ((e->args[3] & MLA_MAP_LOCKED) ||
+		    (e->flags & MLA_F_DEF_LOCKED))
+			apply_locked_mmap(inst, e);
 		break;
 	case MLA_NR_mremap:
-		/* a locked area moves (and may grow) with its lock */
+		/* a locked area moves (and may grow) with its lock; ret is 32
+		 * bits, the new address is in value */
 		if (rangeset_overlap(inst->locked, PAGE_DOWN(a0),
 				     PAGE_UP(a0 + a1))) {
 			rangeset_remove(inst->locked, PAGE_DOWN(a0),

@@ -63,11 +63,6 @@ struct mla_kept {
 	__u32 valid;
 };
 
-/*
- * BTF-typed arguments (fexit, and raw_tp on recent kernels) are trusted
- * pointers, on which the verifier forbids the arithmetic done to map keys;
- * a copy through the stack turns one into a plain number.
- */
 /* The pages [addr, addr + len) spans: what a pinning charges. */
 static __always_inline __u64 span_pages(__u64 addr, __u64 len)
 {
@@ -77,6 +72,11 @@ static __always_inline __u64 span_pages(__u64 addr, __u64 len)
 	return (end - start) >> MLA_PAGE_SHIFT;
 }
 
+/*
+ * BTF-typed arguments (fexit, and raw_tp on recent kernels) are trusted
+ * pointers, on which the verifier forbids the arithmetic done to map keys;
+ * a copy through the stack turns one into a plain number.
+ */
 static __always_inline void *as_number(void *p)
 {
 	void *copy = p, *out = NULL;

@@ -9,8 +9,21 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import mla_check  # noqa: E402
 
 text = mla_check.text
-# guest-run.sh's qemu_start passes -uuid as libvirt does
+# guest-run.sh's VM1_UUID: QEMU's -uuid, as libvirt passes it
 VM1_UUID = "7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203"
+
+
+def check_vm1(c, test, v, ram_kib, locked_kib, by_source):
+    """The fields of report --vm's entry for VM vm1 that every QEMU (real or
+    not) started by guest-run.sh must have: what it is and what it locked."""
+    c.equal(test, "name", v["name"], "vm1")
+    c.equal(test, "uuid", v["uuid"], VM1_UUID)
+    c.equal(test, "vmm", v["vmm"], "qemu")
+    c.equal(test, "guest_ram_kib", v["guest_ram_kib"], ram_kib)
+    c.equal(test, "vfio_devices", v["vfio_devices"], 1)
+    c.equal(test, "locked_kib = VmLck", v["locked_kib"], locked_kib)
+    c.equal(test, "locked_by_source_kib", v["locked_by_source_kib"],
+            by_source)
 
 
 def plain_vmlck(blocks):
@@ -69,14 +82,7 @@ def check_qemu(c, block, name, args):
         if not c.check(t, len(vms) == 1, f"vms: {s.get('vms')}"):
             continue
         v = vms[0]
-        c.equal(t, "name", v["name"], "vm1")
-        c.equal(t, "uuid", v["uuid"], VM1_UUID)
-        c.equal(t, "vmm", v["vmm"], "qemu")
-        c.equal(t, "guest_ram_kib", v["guest_ram_kib"], 256 * 1024)
-        c.equal(t, "vfio_devices", v["vfio_devices"], 1)
-        c.equal(t, "locked_kib = VmLck", v["locked_kib"], h["vmlck_after"])
-        c.equal(t, "locked_by_source_kib", v["locked_by_source_kib"],
-                by_source)
+        check_vm1(c, t, v, 256 * 1024, lck, by_source)
         if mem_lock:
             c.equal(t, "unique_locked_kib = the VM_LOCKED VMAs (smaps)",
                     v["unique_locked_kib"], mlocked)

@@ -117,13 +117,16 @@ report_limits() {
 	for k in out err json; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
+# VM vm1, named as libvirt names a domain (check_qemu.py's VM1_UUID)
+VM1_UUID=7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203
+
 # qemu_like NAME PROGRAM SCENARIO: a process with QEMU's name and command
 # line is VM vm1.
 qemu_like() {
 	local name=$1 holder
 	ln -sf "$2" /tmp/qemu-system-x86_64
 	/tmp/qemu-system-x86_64 "$3" "/tmp/$name.ready" -name \
-		guest=vm1,debug-threads=on -uuid 7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203 \
+		guest=vm1,debug-threads=on -uuid "$VM1_UUID" \
 		-m 512 -device \
 		"vfio-pci,host=$MLA_EDU_BDF" >"/tmp/$name.out" 2>"/tmp/$name.err" &
 	holder=$!
@@ -151,8 +154,7 @@ qemu_start() {
 		-L "$S/qemu-fw" -S -nodefaults -display none -monitor none \
 		-serial none -M q35 -accel tcg -m 256 \
 		-name guest=vm1,debug-threads=on \
-		-uuid 7a3f0c52-9d1e-4b8a-a2c4-5e6f70819203 \
-		-device "vfio-pci,host=$MLA_EDU_BDF"
+		-uuid "$VM1_UUID" -device "vfio-pci,host=$MLA_EDU_BDF"
 	[ "$limit" = - ] || set -- "$S/setpriv" --bounding-set=-ipc_lock \
 		--inh-caps=-ipc_lock -- "$@"
 	# shellcheck disable=SC2016 # the inner sh's
