@@ -9,6 +9,8 @@
 #include <bpf/bpf_core_read.h>
 
 #define MLA_VM_LOCKED 0x00002000UL
+#define MLA_VM_PFNMAP 0x00000400UL
+#define MLA_VM_IO 0x00004000UL
 #define MLA_RLIMIT_MEMLOCK 8
 #define MLA_CAP_IPC_LOCK 14
 #define MLA_PF_KTHREAD 0x00200000

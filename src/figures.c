@@ -181,6 +181,8 @@ static void vm_add(struct vm_group *v, const struct mla_proc *p,
 	v->f.vfio_vfio += pview.f.vfio_vfio;
 	v->f.locked_pinned += pview.f.locked_pinned;
 	v->f.unique_locked += pview.f.unique_locked;
+	v->f.device += pview.f.device;
+	v->f.device_maps += pview.f.device_maps;
 }
 
 struct vm_group *vm_groups(struct mla_model *m, const struct proc_filter *flt,

@@ -72,8 +72,10 @@ static void infer_baseline(struct session *s, struct mla_inst *inst, __u64 mm)
 
 		if (r->mm != mm)
 			continue;
+		/* charged nothing (6.1.20+ counts per dma): device memory */
 		model_add_mapping(inst, r->dma, r->iova, r->vaddr, r->size,
-				  r->locked, r->lock_cap);
+				  r->locked, r->lock_cap,
+				  !r->locked && r->size);
 		vfio += r->locked;
 		walked = true;
 	}

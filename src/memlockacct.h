@@ -116,6 +116,8 @@ enum mla_event_type {
 #define MLA_F_UNSTREAMED (1u << 7)
 /* MLA_EV_LIMIT: ctx[0], ctx[1] hold the limit it replaced (prlimit64) */
 #define MLA_F_OLD_LIMIT (1u << 8)
+/* MLA_EV_RANGE of a VFIO map: its vaddr is device memory (VM_IO, VM_PFNMAP) */
+#define MLA_F_DEVICE_MEM (1u << 9)
 
 /* struct mla_mm_stat.flags and mla_user_stat.flags */
 #define MLA_MM_SEEDED (1u << 0)	 /* created by the start-up iterator */

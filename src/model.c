@@ -510,6 +510,11 @@ static struct mla_proc *apply(struct mla_model *m, const struct mla_event *e)
 			n->inst.proc->exited = true;
 		return n->inst.proc;
 	case MLA_EV_RANGE:
+		/* device memory charges nothing: its map may be the first seen */
+		if ((e->flags & MLA_F_DEVICE_MEM) && e->mm_id &&
+		    !inst_get(m, e->mm_id, e->tgid, e->start_ns, e->comm,
+			      e->uid))
+			return NULL;
 		model_apply_range(m, e);
 		return NULL;
 	case MLA_EV_LIMIT:

@@ -33,6 +33,7 @@ struct mla_mapping {
 	uint64_t vaddr, size; /* bytes */
 	int64_t charged; /* pages charged for it (precise tier) */
 	bool lock_cap;
+	bool device; /* device memory (a BAR): not RAM, never charged */
 };
 
 struct mla_inst {
@@ -162,7 +163,7 @@ void model_clear_mappings(struct mla_inst *inst);
 /* A VFIO mapping that existed when tracing began. */
 void model_add_mapping(struct mla_inst *inst, uint64_t obj, uint64_t iova,
 		       uint64_t vaddr, uint64_t size, int64_t charged,
-		       bool lock_cap);
+		       bool lock_cap, bool device);
 
 void model_reconcile(struct mla_proc *p, const uint64_t kernel[2]);
 

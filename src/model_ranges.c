@@ -165,15 +165,27 @@ static void apply_locked_mmap(struct mla_inst *inst, const struct mla_event *e)
 		inst->flags |= MLA_INST_RANGES_STALE;
 }
 
+/*
+ * A VFIO map or unmap completed. The precise tier names each charged dma
+ * itself; device memory charges nothing, so only this event tells of it,
+ * in both tiers (keyed by the container, which no charged dma is).
+ */
 static void apply_vfio_range(struct mla_model *m, struct mla_inst *inst,
 			     const struct mla_event *e)
 {
-	if (m->vfio_precise || e->ret)
-		return; /* the precise tier names each dma itself */
-	if (MLA_IOC_TYPENR(e->cmd) == MLA_VFIO_IOMMU_MAP_DMA)
-		mapping_add(inst, e->obj, e->ctx[0], e->ctx[1], e->ctx[2]);
-	else if (MLA_IOC_TYPENR(e->cmd) == MLA_VFIO_IOMMU_UNMAP_DMA)
+	bool device = e->flags & MLA_F_DEVICE_MEM;
+	struct mla_mapping *mp;
+
+	if (e->ret)
+		return;
+	if (MLA_IOC_TYPENR(e->cmd) == MLA_VFIO_IOMMU_MAP_DMA &&
+	    (device || !m->vfio_precise)) {
+		mp = mapping_add(inst, e->obj, e->ctx[0], e->ctx[1], e->ctx[2]);
+		if (mp)
+			mp->device = device;
+	} else if (MLA_IOC_TYPENR(e->cmd) == MLA_VFIO_IOMMU_UNMAP_DMA) {
 		mapping_unmap(inst, e->obj, e->ctx[0], e->ctx[2]);
+	}
 }
 
 /*
@@ -306,13 +318,14 @@ void model_clear_mappings(struct mla_inst *inst)
 
 void model_add_mapping(struct mla_inst *inst, uint64_t obj, uint64_t iova,
 		       uint64_t vaddr, uint64_t size, int64_t charged,
-		       bool lock_cap)
+		       bool lock_cap, bool device)
 {
 	struct mla_mapping *mp = mapping_add(inst, obj, iova, vaddr, size);
 
 	if (mp) {
 		mp->charged = charged;
 		mp->lock_cap = lock_cap;
+		mp->device = device;
 	}
 }
 
@@ -322,7 +335,7 @@ bool proc_overlap(const struct mla_proc *p, struct overlap_figures *f,
 	const struct mla_inst *cur = proc_current(p);
 	struct mla_mapping **maps;
 	struct mla_range *r;
-	size_t n;
+	size_t n, nram = 0;
 
 	memset(f, 0, sizeof(*f));
 	*ranges_known = false;
@@ -333,12 +346,21 @@ bool proc_overlap(const struct mla_proc *p, struct overlap_figures *f,
 	n = inst_mappings(cur, &maps);
 	r = calloc(n ? n : 1, sizeof(*r));
 	for (size_t i = 0; r && i < n; i++) {
-		r[i] = (struct mla_range){ maps[i]->vaddr,
-					   maps[i]->vaddr + maps[i]->size };
+		if (maps[i]->device)
+			continue;
+		r[nram++] =
+			(struct mla_range){ maps[i]->vaddr,
+					    maps[i]->vaddr + maps[i]->size };
 		*lock_cap_maps |= maps[i]->lock_cap;
 	}
 	if (r)
-		overlap_compute(cur->locked, r, n, cur->pinned, f);
+		overlap_compute(cur->locked, r, nram, cur->pinned, f);
+	/* device memory is not RAM: apart, and never counted twice */
+	for (size_t i = 0; i < n; i++)
+		if (maps[i]->device) {
+			f->device += maps[i]->size;
+			f->device_maps++;
+		}
 	free(r);
 	free(maps);
 	return true;

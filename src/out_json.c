@@ -351,6 +351,8 @@ static struct json_object *proc_json(struct mla_model *m,
 	proc_view(p, o->page_size, &v);
 	jadd(j, "double_counted_kib", double_json(p, &v, o));
 	jadd(j, "unique_locked_kib", jint(v.f.unique_locked / 1024));
+	jadd(j, "vfio_device_kib", jint(v.f.device / 1024));
+	jadd(j, "vfio_device_mappings", jint(v.f.device_maps));
 	jadd(j, "headroom", headroom_json(m, p, &v, o));
 	jadd(j, "failures", jint(p->nfailures));
 	jadd(j, "cgroup", cgroup_json(p));
@@ -589,6 +591,7 @@ struct json_object *vms_json(struct mla_model *m, const struct proc_filter *f,
 		jadd(d, "locked_and_pinned", jint(g[i].f.locked_pinned / 1024));
 		jadd(j, "double_counted_kib", d);
 		jadd(j, "unique_locked_kib", jint(g[i].f.unique_locked / 1024));
+		jadd(j, "vfio_device_kib", jint(g[i].f.device / 1024));
 		jadd(j, "rlimit_soft_kib",
 		     !l.known || l.soft_kib == UINT64_MAX ? NULL :
 							    jint(l.soft_kib));

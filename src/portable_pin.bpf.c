@@ -112,6 +112,27 @@ struct mla_vfio_dma_unmap {
 	__u64 size;
 };
 
+/* bpf_find_vma's callback: the VMA is device memory (a BAR mmapped through
+ * vfio-pci: VM_IO | VM_PFNMAP), which type1 maps but never charges */
+static long vma_device(struct task_struct *task, struct vm_area_struct *vma,
+		       void *data)
+{
+	*(bool *)data =
+		BPF_CORE_READ(vma, vm_flags) & (MLA_VM_IO | MLA_VM_PFNMAP);
+	return 0;
+}
+
+/* Is @vaddr in device memory? false when unknown (bpf_find_vma is 5.17+) */
+static __always_inline bool vaddr_device(__u64 vaddr)
+{
+	bool device = false;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))
+		bpf_find_vma(bpf_get_current_task_btf(), vaddr, vma_device,
+			     &device, 0);
+	return device;
+}
+
 static __always_inline int ioctl_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -145,8 +166,14 @@ static __always_inline int ioctl_exit(long ret)
 			syscall_failure(&c, ret, MLA_LOCKED_VM, MLA_SRC_VFIO,
 					mm_locked_vm(mm),
 					m.size >> MLA_PAGE_SHIFT);
-		else
+		else {
+			if (!ret && vaddr_device(m.vaddr)) {
+				/* it charges nothing: name the mm anyway */
+				c.flags |= MLA_F_DEVICE_MEM;
+				observe_mm(mm, &c, true);
+			}
 			emit_range(&c, ret, 0, 0);
+		}
 	} else if (cmd == MLA_VFIO_IOMMU_UNMAP_DMA) {
 		struct mla_vfio_dma_unmap u = {};
 

@@ -265,6 +265,19 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 				"kind=\"%s\"} %" PRIu64 "\n",
 				l[i], kinds[k], v[k]);
 	}
+	help(f, om, "memlockacct_vfio_device_bytes", "gauge",
+	     "Device memory (PCI BARs) the process has mapped for DMA through "
+	     "VFIO: not RAM, charged to no counter (absent when none).");
+	for (size_t i = 0; i < n; i++) {
+		struct overlap_figures fig;
+		bool known, cap;
+
+		if (proc_overlap(pv[i], &fig, &known, &cap) && fig.device_maps)
+			fprintf(f,
+				"memlockacct_vfio_device_bytes{%s} %" PRIu64
+				"\n",
+				l[i], fig.device);
+	}
 	help(f, om, "memlockacct_process_refusals_total", "counter",
 	     "Charges refused to the process since the tool started.");
 	for (size_t i = 0; i < n; i++) {

@@ -45,6 +45,8 @@ struct overlap_figures {
 	uint64_t max_multiplicity; /* most VFIO mappings over one byte */
 	uint64_t locked_pinned; /* bytes in locked_vm and in pinned_vm */
 	uint64_t unique_locked; /* the union of mlocked and VFIO-mapped */
+	/* VFIO mappings of device memory (none of the above: not RAM) */
+	uint64_t device, device_maps;
 };
 
 /*

@@ -84,7 +84,7 @@ struct mla_rec_mapping {
 	__u64 obj, iova, vaddr, size;
 	__s64 charged;
 	__u32 lock_cap;
-	__u32 pad;
+	__u32 device; /* device memory (0 in records before it was kept) */
 };
 
 struct mla_rec_end {

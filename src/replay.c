@@ -44,10 +44,14 @@ static void dump_inst(struct record_writer *w, const struct mla_inst *inst)
 	n = inst_mappings(inst, &maps);
 	for (size_t i = 0; i < n; i++) {
 		struct mla_rec_mapping rm = {
-			.mm_id = inst->id, .obj = maps[i]->obj,
-			.iova = maps[i]->iova, .vaddr = maps[i]->vaddr,
-			.size = maps[i]->size, .charged = maps[i]->charged,
+			.mm_id = inst->id,
+			.obj = maps[i]->obj,
+			.iova = maps[i]->iova,
+			.vaddr = maps[i]->vaddr,
+			.size = maps[i]->size,
+			.charged = maps[i]->charged,
 			.lock_cap = maps[i]->lock_cap,
+			.device = maps[i]->device,
 		};
 
 		record_put(w, MLA_REC_MAPPING, &rm, sizeof(rm));
@@ -196,7 +200,8 @@ static void load_record(void *arg, int type, const void *payload)
 		inst = model_inst(c->m, rm->mm_id);
 		if (inst)
 			model_add_mapping(inst, rm->obj, rm->iova, rm->vaddr,
-					  rm->size, rm->charged, rm->lock_cap);
+					  rm->size, rm->charged, rm->lock_cap,
+					  rm->device);
 		break;
 	}
 	case MLA_REC_END:

@@ -51,7 +51,7 @@ unit verify live cli exporter vm fuzz-short sanitize valgrind fresh-root: test-p
 FUZZ_OUT := .output/fuzz
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_LIBSRC := src/procfs.c src/ksyms.c src/escape.c src/rangeset.c src/record.c \
-	       src/model.c src/model_ranges.c src/figures.c src/out_text.c src/out_json.c \
+	       src/model.c src/model_ranges.c src/figures.c src/out_text.c src/out_groups.c src/out_json.c \
 	       src/names.c src/explain.c src/vm.c src/kube.c src/cgroup_attr.c \
 	       src/users.c
 FUZZ_SECONDS ?= 300

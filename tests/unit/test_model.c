@@ -331,6 +331,64 @@ static void test_mcl_future_mmaps(void **state)
 	model_free(m);
 }
 
+/* A VFIO map or unmap's range event (the ioctl's exit), in container 9. */
+static void vfio_ioctl(struct mla_model *m, uint32_t cmd, uint64_t iova,
+		       uint64_t vaddr, uint64_t size, bool device)
+{
+	struct mla_event e = change(5, MLA_LOCKED_VM, MLA_SRC_VFIO, 0, 0, 0);
+
+	e.type = MLA_EV_RANGE;
+	e.cause = MLA_CAUSE_SYSCALL;
+	e.nr = MLA_NR_ioctl;
+	e.cmd = cmd;
+	e.obj = 9;
+	e.ctx[0] = iova;
+	e.ctx[1] = vaddr;
+	e.ctx[2] = size;
+	e.flags = device ? MLA_F_DEVICE_MEM : 0;
+	model_apply_event(m, &e);
+}
+
+/*
+ * A BAR (device memory) mapped at two IOVAs beside 4 MiB mlocked and
+ * mapped: in either tier it is apart, not RAM, never counted twice.
+ */
+static void test_device_memory(void **state)
+{
+	uint64_t bar = 0x7fab97aff000ULL;
+
+	for (int precise = 0; precise < 2; precise++) {
+		struct mla_model *m = model_new();
+		struct mla_event e =
+			change(5, MLA_LOCKED_VM, MLA_SRC_MLOCK, 1024, 1024, 1);
+		struct overlap_figures f;
+		bool known, lock_cap;
+
+		model_vfio_precise(m, precise);
+		/* first: the mm is known by these alone */
+		vfio_ioctl(m, MLA_VFIO_IOMMU_MAP_DMA, 1 << 28, bar, 1 << 20,
+			   true);
+		vfio_ioctl(m, MLA_VFIO_IOMMU_MAP_DMA, 2 << 28, bar, 1 << 20,
+			   true);
+		mlock_4m_at_1m(m, &e);
+		if (!precise) /* the RAM's map; the precise tier names it */
+			vfio_ioctl(m, MLA_VFIO_IOMMU_MAP_DMA, 3 << 28, 0x100000,
+				   4 << 20, false);
+		proc_overlap(the_proc(m), &f, &known, &lock_cap);
+		assert_int_equal(f.device, 2 << 20);
+		assert_int_equal(f.device_maps, 2);
+		assert_int_equal(f.vfio_vfio, 0);
+		assert_int_equal(f.max_multiplicity, precise ? 0 : 1);
+		assert_int_equal(f.unique_locked, 4 << 20);
+		vfio_ioctl(m, MLA_VFIO_IOMMU_UNMAP_DMA, 1 << 28, 0, 1 << 20,
+			   false);
+		proc_overlap(the_proc(m), &f, &known, &lock_cap);
+		assert_int_equal(f.device, 1 << 20);
+		assert_int_equal(f.device_maps, 1);
+		model_free(m);
+	}
+}
+
 /*
  * A record can name a process with start time 0, as the limit of one not
  * yet seen is kept: the mm that names it must not lose it when a limit
@@ -587,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_infer_preexisting),
 		cmocka_unit_test(test_reconcile_drift),
 		cmocka_unit_test(test_forget_exited),
+		cmocka_unit_test(test_device_memory),
 		cmocka_unit_test(test_run_tree_membership),
 	};
 

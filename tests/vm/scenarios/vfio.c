@@ -242,7 +242,9 @@ static int bar(void)
 	STEP("map_bar0_again", "vfio", dma_map(c, bar0, IOVA(2), size));
 	STEP("mlock_4m", "mlock", rc(mlock(ram, 4 * MIB)));
 	step_note("\"mlock_and_vfio_kib\":4096,\"vfio_and_vfio_kib\":0,"
-		  "\"max_vfio_multiplicity\":1,\"unique_locked_kib\":4096");
+		  "\"max_vfio_multiplicity\":1,\"unique_locked_kib\":4096,"
+		  "\"vfio_device_kib\":%zu,\"vfio_device_mappings\":2",
+		  2 * size / 1024);
 	STEP("map_ram_4m", "vfio", dma_map(c, ram, IOVA(3), 4 * MIB));
 	return 0;
 }
