@@ -169,6 +169,18 @@ static void test_render(void **state)
 	assert_non_null(strstr(om, "source=\"mlock\"} 65536\n"));
 	assert_int_equal(strlen(om) - strlen("# EOF\n"),
 			 strstr(om, "# EOF\n") - om);
+	assert_null(strstr(text, "memlockacct_vfio_device_bytes{"));
+	free(text);
+	/* a BAR of 1 MiB mapped for DMA: device memory, a sample of its own */
+	model_add_mapping(model_inst(m, 1), 9, 1 << 28, 0x7f0000000000ULL,
+			  1 << 20, 0, false, true);
+	text = render(m, PROM_TEXT);
+	assert_non_null(
+		strstr(text, "memlockacct_vfio_device_bytes{pid=\"4242\""));
+	assert_non_null(strstr(text, "pod_name=\"\"} 1048576\n"));
+	assert_non_null(
+		strstr(text, "memlockacct_double_counted_bytes{pid=\"4242\""));
+	assert_null(strstr(text, "kind=\"vfio_and_vfio\"} 1048576"));
 	free(text);
 	free(om);
 	model_free(m);
