@@ -295,3 +295,59 @@ def check_limit_setters(c, name, out, summary, events):
     c.equal(test, "refused_set", (refused.get("errno"), refused.get("hard_bytes"),
                                   lim.get("refused_sets")),
             ("EPERM", sets[2]["hard"], 1))
+
+
+def probe_fits(out):
+    """The fits_kib of each `buckets uring_probe` line in @out, in order;
+    None for a probe whose retries disagreed."""
+    fits = []
+    for line in out.splitlines():
+        try:
+            p = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(p, dict) and p.get("probe") == "uring":
+            ok = p.get("again") and p.get("one_more_refused")
+            fits.append(p["fits_kib"] if ok else None)
+    return fits
+
+
+def check_users(c, name, summary, table, holders, limit_kib, probes):
+    """`report --users` over processes of nobody (uid 65534) holding
+    io_uring buffers: @holders maps each one's buffer size (KiB) to its
+    pid; each runs under @limit_kib. @probes: `buckets uring_probe`'s
+    largest buffer the kernel registered for another process of nobody
+    under the same limit, before the holders and while they held theirs:
+    their difference is what the kernel's bucket gained, the ground truth
+    of user_locked_vm, as no /proc file shows it."""
+    test = f"{name}: nobody's user_locked_vm"
+    users = [u for u in summary["users"] if u["uid"] == 65534]
+    if not c.check(test, len(users) == 1, f"uid 65534 not in {summary['users']}"):
+        return
+    bucket = users[0]["user_locked_vm"]
+    procs = {p["pid"]: p["user_locked_vm"] for p in users[0]["processes"]}
+    c.equal(test, "processes", sorted(procs), sorted(holders.values()))
+    if c.check(test, len(probes) == 2 and None not in probes,
+               f"kernel probes {probes}"):
+        c.equal(test, "final_kib = the kernel's bucket (probed)",
+                bucket["final_kib"], probes[0] - probes[1])
+    shares = {kib: procs.get(pid, {}).get("final_kib", 0) - kib
+              for kib, pid in holders.items()}
+    # io_uring_setup charges its rings to the user on newer kernels
+    c.equal(test, "ring charges, the same for each",
+            len(set(shares.values())), 1)
+    c.equal(test, "final_kib = the shares", bucket["final_kib"],
+            sum(p["final_kib"] for p in procs.values()))
+    c.equal(test, "unattributed_kib", bucket["unattributed_kib"], 0)
+    for pid, p in procs.items():
+        c.equal(test, f"pid {pid} sources", list(p["by_source"]), ["io_uring"])
+        c.equal(test, f"pid {pid} headroom_kib", p["headroom_kib"],
+                limit_kib - bucket["final_kib"])
+    test = f"{name}: the table"
+    for pid, p in procs.items():
+        row = [l.split() for l in table.splitlines()
+               if l.split()[:1] == [str(pid)]]
+        c.equal(test, f"pid {pid}", row, [[str(pid), "buckets",
+                                          "user_locked_vm", "io_uring",
+                                          str(p["final_kib"]),
+                                          str(p["headroom_kib"])]])

@@ -255,6 +255,25 @@ def check_hold(c, block, name,
               f"({h.get('mappings', '-')} mappings)")
 
 
+def check_users(c, block, name):
+    """report --users over two holders of nobody's bucket, against the
+    kernel's own bucket (probed)."""
+    test = f"{name}: report --users"
+    if not c.check(test, block is not None, "no output in the log"):
+        return
+    c.equal(test, "report exit (json, text)",
+            (text(block, "rc"), text(block, "rc_text")), ("0", "0"))
+    try:
+        summary = json.loads(text(block, "json"))
+    except ValueError as e:
+        c.check(test, False, f"unreadable report: {e}")
+        return
+    pids = [int(x) for x in text(block, "holders").split()]
+    mla_check.check_users(c, name, summary, text(block, "txt"),
+                          dict(zip((64, 128), pids)), 1024,
+                          mla_check.probe_fits(text(block, "probe")))
+
+
 def check_report_limits(c, block, name):
     """The refusals of `limits` made while `report` runs (one event a VFIO
     map, summed in the kernel) are told as under `run`."""
@@ -460,6 +479,7 @@ KINDS = {
     "qemu_like": lambda c, sc, block, ctx: check_qemu_like(c, block, sc.name),
     "late": lambda c, sc, block, ctx: check_late(c, block, sc.name),
     "cgroupns": lambda c, sc, block, ctx: check_cgroupns(c, block, sc.name),
+    "users": lambda c, sc, block, ctx: check_users(c, block, sc.name),
     "qemu": lambda c, sc, block, ctx: check_qemu.check_qemu(
         c, block, sc.name, sc.command),
     "qemu_refused": lambda c, sc, block, ctx:

@@ -322,6 +322,41 @@ late() {
 	for k in out err ev; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
+# users NAME PROGRAM SCENARIO: two processes of nobody hold io_uring
+# buffers of 64 and 128 KiB, registered while `report --users` runs (JSON
+# and text); PROGRAM's uring_probe, before them and while they hold, says
+# what the kernel's bucket holds.
+users() {
+	local name=$1 rj rt a b k
+	"$2" uring_probe >"/tmp/$name.probe" 2>"/tmp/$name.err"
+	for k in json txt; do
+		rm -f "/tmp/$name.$k.ready"
+		# shellcheck disable=SC2046 # --json for the json one only
+		"$T" report --users $([ $k = json ] && echo --json) \
+			-o "/tmp/$name.$k" --ready-file "/tmp/$name.$k.ready" \
+			2>>"/tmp/$name.err" &
+		[ $k = json ] && rj=$! || rt=$!
+	done
+	mla_wait_file "/tmp/$name.json.ready" 600
+	mla_wait_file "/tmp/$name.txt.ready" 600
+	"$2" "$3" 64 "/tmp/$name.r64" >"/tmp/$name.out" 2>>"/tmp/$name.err" &
+	a=$!
+	mla_wait_file "/tmp/$name.r64" 300
+	"$2" "$3" 128 "/tmp/$name.r128" >>"/tmp/$name.out" 2>>"/tmp/$name.err" &
+	b=$!
+	mla_wait_file "/tmp/$name.r128" 300
+	kill -INT "$rj" "$rt"
+	wait "$rj"
+	echo "MLA|$name|rc|$?"
+	wait "$rt"
+	echo "MLA|$name|rc_text|$?"
+	"$2" uring_probe >>"/tmp/$name.probe" 2>>"/tmp/$name.err"
+	echo "MLA|$name|holders|$a $b"
+	kill "$a" "$b"
+	wait "$a" "$b"
+	for k in out err json txt probe; do dump "$name" "$k" "/tmp/$name.$k"; done
+}
+
 # Whether a scenario's where field names this guest's kernel.
 here() {
 	case ",$1," in
@@ -345,7 +380,7 @@ while read -r name where kind _ opts prog args <&3; do
 	tool) tool "$name" "$prog" $args ;;
 	run) run "$name" "$opts" "$S/$prog" $args ;;
 	hold | hold_live | report_limits | qemu_like | late | cgroupns | \
-		qemu | qemu_refused)
+		qemu | qemu_refused | users)
 		"$kind" "$name" "$S/$prog" $args ;;
 	*) echo "guest-run.sh: $name: unknown kind '$kind'" >&2 ;;
 	esac 3<&-

@@ -12,7 +12,10 @@
  *   limit_setters  RLIMIT_MEMLOCK set by a parent (prlimit64), by the
  *             process itself (setrlimit), and a raise refused (EPERM)
  *   uring_hold KIB READY  as nobody, hold an io_uring buffer of KIB KiB
- *             (report --users' live test)
+ *             (report --users' live and VM tests)
+ *   uring_probe  as nobody under 1 MiB, with a ring like uring_hold's:
+ *             the largest buffer the kernel lets it register now, which
+ *             says what the user's bucket holds (report --users' VM test)
  *   refusals  without CAP_IPC_LOCK under a 64 KiB RLIMIT_MEMLOCK, one
  *             refusal of each kind the VFIO "limits" scenario does not
  *             make, each step stating the explanation it must get
@@ -290,6 +293,56 @@ static int uring_hold(long kib, const char *ready)
 	wait_killed(ready);
 }
 
+/* Register (and unregister) one buffer of @pages pages: did it fit? */
+static bool uring_fits(int ring, char *buf, long pages)
+{
+	struct iovec iov = { buf, pages * sysconf(_SC_PAGESIZE) };
+
+	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov,
+		    1))
+		return false;
+	if (syscall(__NR_io_uring_register, ring, IORING_UNREGISTER_BUFFERS,
+		    NULL, 0))
+		die("io_uring_unregister");
+	return true;
+}
+
+/*
+ * The kernel's own answer to what nobody's user_locked_vm holds: under
+ * the holders' 1 MiB limit, the largest buffer that registers is the
+ * limit less the bucket (and this ring's own charge, as a holder's). A
+ * bisection; a retry of the answer and of one page more must agree, so
+ * a late uncharge cannot pass unseen.
+ */
+static int uring_probe(void)
+{
+	struct rlimit rl = { 1 * MIB, 1 * MIB };
+	struct io_uring_params p = { 0 };
+	long page = sysconf(_SC_PAGESIZE), lo = 0, hi = MIB / page + 1;
+	char *buf = map_anon(MIB + page, 0);
+	int ring;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) || setuid(65534))
+		die("limits");
+	ring = syscall(__NR_io_uring_setup, 8, &p);
+	if (ring < 0)
+		die("io_uring_setup");
+	while (hi - lo > 1) { /* lo fits (0 always does), hi does not */
+		long mid = (lo + hi) / 2;
+
+		if (uring_fits(ring, buf, mid))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	say("{\"probe\":\"uring\",\"fits_kib\":%ld,\"again\":%s,"
+	    "\"one_more_refused\":%s}\n",
+	    lo * page / 1024,
+	    !lo || uring_fits(ring, buf, lo) ? "true" : "false",
+	    uring_fits(ring, buf, lo + 1) ? "false" : "true");
+	return 0;
+}
+
 /* "SOFT HARD" of /proc/PID/limits' "Max locked memory", as it prints them */
 static const char *proc_limits_memlock(pid_t pid)
 {
@@ -384,6 +437,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(what, "uring_hold") && argc == 4)
 		return uring_hold(atol(argv[2]), argv[3]);
+	if (!strcmp(what, "uring_probe"))
+		return uring_probe();
 
 	if (!strcmp(what, "shm"))
 		return shm();
@@ -398,6 +453,6 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "limit_setters"))
 		return limit_setters();
 	say("{\"error\":\"usage: buckets shm|io_uring|io_uring_mlocked|perf|"
-	    "refusals|limit_setters|uring_hold KIB READY\"}\n");
+	    "refusals|limit_setters|uring_hold KIB READY|uring_probe\"}\n");
 	return 2;
 }
