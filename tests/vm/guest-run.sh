@@ -327,7 +327,12 @@ late() {
 # and text); PROGRAM's uring_probe, before them and while they hold, says
 # what the kernel's bucket holds.
 users() {
-	local name=$1 rj rt a b k
+	local name=$1 rj rt a b k d=/tmp/$1.d
+	mkdir -p "$d"
+	# the holders, as nobody, say they are ready there (the initramfs'
+	# / and /tmp may be its staging directory's 0700)
+	chmod a+x / /tmp
+	chmod 777 "$d"
 	"$2" uring_probe >"/tmp/$name.probe" 2>"/tmp/$name.err"
 	for k in json txt; do
 		rm -f "/tmp/$name.$k.ready"
@@ -339,12 +344,12 @@ users() {
 	done
 	mla_wait_file "/tmp/$name.json.ready" 600
 	mla_wait_file "/tmp/$name.txt.ready" 600
-	"$2" "$3" 64 "/tmp/$name.r64" >"/tmp/$name.out" 2>>"/tmp/$name.err" &
+	"$2" "$3" 64 "$d/r64" >"/tmp/$name.out" 2>>"/tmp/$name.err" &
 	a=$!
-	mla_wait_file "/tmp/$name.r64" 300
-	"$2" "$3" 128 "/tmp/$name.r128" >>"/tmp/$name.out" 2>>"/tmp/$name.err" &
+	mla_wait_file "$d/r64" 300
+	"$2" "$3" 128 "$d/r128" >>"/tmp/$name.out" 2>>"/tmp/$name.err" &
 	b=$!
-	mla_wait_file "/tmp/$name.r128" 300
+	mla_wait_file "$d/r128" 300
 	kill -INT "$rj" "$rt"
 	wait "$rj"
 	echo "MLA|$name|rc|$?"

@@ -20,6 +20,7 @@
  *   bar         map the edu device's BAR0 (device memory, VM_PFNMAP: not
  *               charged) at two IOVAs, then 4 MiB of RAM mlocked first;
  *               exit holding all: only the RAM counts, once per source
+ *   hold_bar READY  bar's state, then wait like hold
  *   hold        overlap_mlock's state, then wait to be killed (for a tool
  *               started afterwards); touches $2 when ready
  *   hold_many   map one page at 65535 IOVAs (type1's default
@@ -227,11 +228,21 @@ static void *map_bar0(int g, size_t *size)
 	return p;
 }
 
+/* What bar's state must show: the RAM once per source, the BAR apart. */
+static void bar_figures(size_t size)
+{
+	step_note("\"mlock_and_vfio_kib\":4096,\"vfio_and_vfio_kib\":0,"
+		  "\"max_vfio_multiplicity\":1,\"unique_locked_kib\":4096,"
+		  "\"vfio_device_kib\":%zu,\"vfio_device_mappings\":2",
+		  2 * size / 1024);
+}
+
 /*
  * Device memory in a VFIO container charges nothing (type1 skips reserved
  * and PFNMAP pages); mapped twice it is still no RAM counted twice.
+ * @ready: then hold it (hold_bar), for a tool started afterwards.
  */
-static int bar(void)
+static int bar(const char *ready)
 {
 	int g, c = container_open(0, &g);
 	char *ram = map_anon(4 * MIB, 0);
@@ -241,12 +252,15 @@ static int bar(void)
 	STEP("map_bar0", "vfio", dma_map(c, bar0, IOVA(1), size));
 	STEP("map_bar0_again", "vfio", dma_map(c, bar0, IOVA(2), size));
 	STEP("mlock_4m", "mlock", rc(mlock(ram, 4 * MIB)));
-	step_note("\"mlock_and_vfio_kib\":4096,\"vfio_and_vfio_kib\":0,"
-		  "\"max_vfio_multiplicity\":1,\"unique_locked_kib\":4096,"
-		  "\"vfio_device_kib\":%zu,\"vfio_device_mappings\":2",
-		  2 * size / 1024);
+	if (!ready)
+		bar_figures(size);
 	STEP("map_ram_4m", "vfio", dma_map(c, ram, IOVA(3), 4 * MIB));
-	return 0;
+	if (!ready)
+		return 0;
+	bar_figures(size);
+	step_note(",\"mlock_kib\":4096,\"vfio_kib\":4096");
+	STEP("holding", "none", 0);
+	wait_killed(ready);
 }
 
 struct unmap_args {
@@ -675,7 +689,9 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "overlap_vfio"))
 		return overlap_vfio();
 	if (!strcmp(what, "bar"))
-		return bar();
+		return bar(NULL);
+	if (!strcmp(what, "hold_bar") && argc > 2)
+		return bar(argv[2]);
 	if (!strcmp(what, "other_task"))
 		return other_task();
 	if (!strcmp(what, "owner_change"))
@@ -696,6 +712,6 @@ int main(int argc, char **argv)
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
 	    "overlap_mlock|overlap_vfio|bar|other_task|owner_change|limits|"
 	    "refused_maps|"
-	    "hold READY|bench_map N [thp-apart|asis]\"}\n");
+	    "hold READY|hold_bar READY|bench_map N [thp-apart|asis]\"}\n");
 	return 2;
 }
