@@ -107,7 +107,7 @@ main() {
 	local entry=$MLA_VM_CACHE/$LABEL t append start
 	[[ -s $entry/vmlinuz ]] || mla_die "$LABEL: no kernel in $entry: run fetch-kernel.sh first"
 	[[ -s $INITRD ]] || mla_die "initramfs '$INITRD' does not exist"
-	t=${MLA_VM_TIMEOUT:-600}
+	t=${MLA_VM_TIMEOUT:-900}
 	[[ $t =~ ^[0-9]+$ && $t -gt 0 ]] || mla_die "MLA_VM_TIMEOUT must be a number of seconds"
 	# quiet keeps the kernel's boot chatter (slow on an emulated UART) out
 	# of the log; panics and oopses are still printed.
