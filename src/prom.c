@@ -214,6 +214,7 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 					     "locked_and_pinned" };
 	/* each process's labels, made once for all its samples */
 	char **l = calloc(n ? n : 1, sizeof(*l));
+	struct overlap_figures *figs;
 	size_t kept = 0;
 
 	for (size_t i = 0; l && i < n; i++) {
@@ -249,16 +250,17 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 	help(f, om, "memlockacct_double_counted_bytes", "gauge",
 	     "Bytes a counter holds more than once: mlocked and VFIO-mapped, "
 	     "mapped by several VFIO mappings, in locked_vm and pinned_vm.");
-	for (size_t i = 0; i < n; i++) {
-		struct overlap_figures fig;
+	/* each process's figures once, for both families below */
+	figs = calloc(n ? n : 1, sizeof(*figs));
+	for (size_t i = 0; figs && i < n; i++) {
 		bool known, cap;
 		uint64_t v[3];
 
-		if (!proc_overlap(pv[i], &fig, &known, &cap))
+		if (!proc_overlap(pv[i], &figs[i], &known, &cap))
 			continue;
-		v[0] = fig.mlock_vfio;
-		v[1] = fig.vfio_vfio;
-		v[2] = fig.locked_pinned;
+		v[0] = figs[i].mlock_vfio;
+		v[1] = figs[i].vfio_vfio;
+		v[2] = figs[i].locked_pinned;
 		for (int k = 0; k < 3; k++)
 			fprintf(f,
 				"memlockacct_double_counted_bytes{%s,"
@@ -268,16 +270,13 @@ static void write_procs(FILE *f, bool om, struct mla_proc **pv, size_t n,
 	help(f, om, "memlockacct_vfio_device_bytes", "gauge",
 	     "Device memory (PCI BARs) the process has mapped for DMA through "
 	     "VFIO: not RAM, charged to no counter (absent when none).");
-	for (size_t i = 0; i < n; i++) {
-		struct overlap_figures fig;
-		bool known, cap;
-
-		if (proc_overlap(pv[i], &fig, &known, &cap) && fig.device_maps)
+	for (size_t i = 0; figs && i < n; i++)
+		if (figs[i].device_maps)
 			fprintf(f,
 				"memlockacct_vfio_device_bytes{%s} %" PRIu64
 				"\n",
-				l[i], fig.device);
-	}
+				l[i], figs[i].device);
+	free(figs);
 	help(f, om, "memlockacct_process_refusals_total", "counter",
 	     "Charges refused to the process since the tool started.");
 	for (size_t i = 0; i < n; i++) {

@@ -274,12 +274,11 @@ static int refusals_child(void)
  * under a 1 MiB RLIMIT_MEMLOCK: register a buffer of @kib KiB, create
  * @ready, and hold it until killed. report --users' live test.
  */
-static int uring_hold(long kib, const char *ready)
+/* As nobody under a 1 MiB RLIMIT_MEMLOCK: a ring, the same for each. */
+static int nobody_ring(void)
 {
 	struct rlimit rl = { 1 * MIB, 1 * MIB };
 	struct io_uring_params p = { 0 };
-	char *buf = map_anon(kib * 1024, 0);
-	struct iovec iov = { buf, kib * 1024 };
 	int ring;
 
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) || setuid(65534))
@@ -287,6 +286,15 @@ static int uring_hold(long kib, const char *ready)
 	ring = syscall(__NR_io_uring_setup, 8, &p);
 	if (ring < 0)
 		die("io_uring_setup");
+	return ring;
+}
+
+static int uring_hold(long kib, const char *ready)
+{
+	char *buf = map_anon(kib * 1024, 0);
+	struct iovec iov = { buf, kib * 1024 };
+	int ring = nobody_ring();
+
 	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov,
 		    1))
 		die("io_uring_register");
@@ -316,17 +324,10 @@ static bool uring_fits(int ring, char *buf, long pages)
  */
 static int uring_probe(void)
 {
-	struct rlimit rl = { 1 * MIB, 1 * MIB };
-	struct io_uring_params p = { 0 };
 	long page = sysconf(_SC_PAGESIZE), lo = 0, hi = MIB / page + 1;
 	char *buf = map_anon(MIB + page, 0);
-	int ring;
+	int ring = nobody_ring();
 
-	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) || setuid(65534))
-		die("limits");
-	ring = syscall(__NR_io_uring_setup, 8, &p);
-	if (ring < 0)
-		die("io_uring_setup");
 	while (hi - lo > 1) { /* lo fits (0 always does), hi does not */
 		long mid = (lo + hi) / 2;
 
