@@ -49,6 +49,37 @@ int read_locked_ranges(struct mla_inst *inst, uint64_t *pages)
 	return 0;
 }
 
+/* Does [start, start + size) touch one of @r's VMAs? */
+static bool in_ranges(const struct mla_range *r, size_t n, uint64_t start,
+		      uint64_t size)
+{
+	for (size_t i = 0; i < n; i++)
+		if (start < r[i].end && r[i].start < start + size)
+			return true;
+	return false;
+}
+
+/*
+ * A VFIO map the BPF side could not classify (MLA_F_DEVICE_UNSURE): smaps
+ * says whether its vaddr is device memory, before the model sees it. A
+ * process gone meanwhile keeps it RAM, as before 5.17.
+ */
+void settle_device(struct mla_event *e)
+{
+	struct mla_range *r = NULL;
+	size_t n = 0;
+
+	if (!(e->flags & MLA_F_DEVICE_UNSURE))
+		return;
+	e->flags &= ~MLA_F_DEVICE_UNSURE;
+	if (!proc_same_start(e->tgid, e->start_ns) ||
+	    proc_device_ranges(e->tgid, &r, &n))
+		return;
+	if (in_ranges(r, n, e->ctx[1], e->ctx[2]))
+		e->flags |= MLA_F_DEVICE_MEM;
+	free(r);
+}
+
 /* ---- keeping the model in step with the maps ------------------------------ */
 
 /*
@@ -60,25 +91,40 @@ int read_locked_ranges(struct mla_inst *inst, uint64_t *pages)
 static void infer_baseline(struct session *s, struct mla_inst *inst, __u64 mm)
 {
 	struct mla_proc *p = inst->proc;
+	bool precise = probes_active(&s->probes, "vfio_lock_acct");
 	uint64_t locked = 0, vfio = 0;
-	bool walked = false;
+	struct mla_range *dev = NULL;
+	size_t ndev = 0;
+	bool walked = false, dev_known;
 	int64_t rest;
 
 	if (read_locked_ranges(inst, &locked))
 		return;
 	model_infer(inst, MLA_LOCKED_VM, MLA_SRC_MLOCK, locked, true);
+	dev_known = !proc_device_ranges(p->tgid, &dev, &ndev);
 	for (size_t i = 0; i < s->probes.nvfio_maps; i++) {
 		const struct mla_vfio_map *r = &s->probes.vfio_maps[i];
+		bool device;
 
 		if (r->mm != mm)
 			continue;
-		/* charged nothing (6.1.20+ counts per dma): device memory */
-		model_add_mapping(inst, r->dma, r->iova, r->vaddr, r->size,
-				  r->locked, r->lock_cap,
-				  !r->locked && r->size);
+		/*
+		 * smaps' VmFlags say; without them, a map that charged
+		 * nothing (6.1.20+ counts per dma) is taken for one. An
+		 * mdev's container pins lazily: charged nothing, RAM still.
+		 */
+		device = dev_known ? in_ranges(dev, ndev, r->vaddr, r->size) :
+				     !r->locked && r->size;
+		/* keyed as the events that remove it will name it: a charged
+		 * dma by its pointer (precise tier), else by the container */
+		model_add_mapping(inst,
+				  precise && !device ? r->dma : r->container,
+				  r->iova, r->vaddr, r->size, r->locked,
+				  r->lock_cap, device);
 		vfio += r->locked;
 		walked = true;
 	}
+	free(dev);
 	if (walked) {
 		model_infer(inst, MLA_LOCKED_VM, MLA_SRC_VFIO, vfio, true);
 		return;
@@ -365,7 +411,8 @@ void harvest(struct session *s, bool final)
 /*
  * Aggregate mode sends no events for what only mlock holds: before a view
  * shows double counting, read the ranges that moved from smaps (a process
- * that has exited since keeps them unknown).
+ * that has exited since keeps them unknown); and drop the device maps of
+ * a process that closed its containers.
  */
 static void refresh_ranges(struct session *s)
 {
@@ -378,6 +425,12 @@ static void refresh_ranges(struct session *s)
 		if (inst && (inst->flags & MLA_INST_RANGES_STALE) &&
 		    read_locked_ranges(inst, NULL))
 			model_ranges_lost(inst);
+		/* device maps go with the container, and it with the process's
+		 * last VFIO file: no event says so */
+		if (inst && (inst->flags & MLA_INST_DEVICE_MAPS) &&
+		    proc_same_start(pv[i]->tgid, pv[i]->start_ns) &&
+		    !proc_has_vfio(pv[i]->tgid))
+			model_drop_device(inst);
 	}
 	free(pv);
 }

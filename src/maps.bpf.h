@@ -188,6 +188,8 @@ MLA_RODATA(__u64, tool_start_ns, 0); /* boottime ns when tracing began */
  * that only mlock charges (the maps hold its totals, smaps its ranges).
  */
 MLA_RODATA(__u32, aggregate, 0);
+/* VFIO maps' device memory from smaps only, as before 5.17 (the tests') */
+MLA_RODATA(__u32, device_by_smaps, 0);
 
 #ifdef MLA_OWNER
 struct mla_stats stats = {};

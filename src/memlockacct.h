@@ -118,6 +118,11 @@ enum mla_event_type {
 #define MLA_F_OLD_LIMIT (1u << 8)
 /* MLA_EV_RANGE of a VFIO map: its vaddr is device memory (VM_IO, VM_PFNMAP) */
 #define MLA_F_DEVICE_MEM (1u << 9)
+/*
+ * ... or the BPF side could not tell (no bpf_find_vma before 5.17; the
+ * mmap_lock contended): the frontend settles it from smaps' VmFlags
+ */
+#define MLA_F_DEVICE_UNSURE (1u << 10)
 
 /* struct mla_mm_stat.flags and mla_user_stat.flags */
 #define MLA_MM_SEEDED (1u << 0)	 /* created by the start-up iterator */

@@ -22,6 +22,7 @@
 /* mlockall, or a locked mmap of a file: re-read from smaps */
 #define MLA_INST_RANGES_STALE (1u << 9)
 #define MLA_INST_RANGES_KNOWN (1u << 10) /* ranges tracked since birth or smaps */
+#define MLA_INST_DEVICE_MAPS (1u << 11)	 /* has (had) device memory mappings */
 
 struct rangeset;
 struct cgroup_attr;
@@ -164,6 +165,11 @@ void model_clear_mappings(struct mla_inst *inst);
 void model_add_mapping(struct mla_inst *inst, uint64_t obj, uint64_t iova,
 		       uint64_t vaddr, uint64_t size, int64_t charged,
 		       bool lock_cap, bool device);
+/*
+ * Forget @inst's device memory mappings: its container was closed with
+ * them mapped, which charges nothing and so sends no event.
+ */
+void model_drop_device(struct mla_inst *inst);
 
 void model_reconcile(struct mla_proc *p, const uint64_t kernel[2]);
 

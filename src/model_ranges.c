@@ -183,6 +183,8 @@ static void apply_vfio_range(struct mla_model *m, struct mla_inst *inst,
 		mp = mapping_add(inst, e->obj, e->ctx[0], e->ctx[1], e->ctx[2]);
 		if (mp)
 			mp->device = device;
+		if (device)
+			inst->flags |= MLA_INST_DEVICE_MAPS;
 	} else if (MLA_IOC_TYPENR(e->cmd) == MLA_VFIO_IOMMU_UNMAP_DMA) {
 		mapping_unmap(inst, e->obj, e->ctx[0], e->ctx[2]);
 	}
@@ -327,6 +329,20 @@ void model_add_mapping(struct mla_inst *inst, uint64_t obj, uint64_t iova,
 		mp->lock_cap = lock_cap;
 		mp->device = device;
 	}
+	if (device)
+		inst->flags |= MLA_INST_DEVICE_MAPS;
+}
+
+void model_drop_device(struct mla_inst *inst)
+{
+	struct mla_mapping **all;
+	size_t n = inst_mappings(inst, &all);
+
+	for (size_t i = 0; i < n; i++)
+		if (all[i]->device)
+			mapping_del(inst, all[i]);
+	free(all);
+	inst->flags &= ~MLA_INST_DEVICE_MAPS;
 }
 
 bool proc_overlap(const struct mla_proc *p, struct overlap_figures *f,

@@ -20,6 +20,7 @@
 #define MLA_EPERM 1
 #define MLA_EAGAIN 11
 #define MLA_ENOMEM 12
+#define MLA_EBUSY 16
 #define MLA_ENOSPC 28
 #define MLA_ENOSYS 38
 /* a syscall returning an address fails with -1 .. -MLA_MAX_ERRNO */

@@ -122,15 +122,23 @@ static long vma_device(struct task_struct *task, struct vm_area_struct *vma,
 	return 0;
 }
 
-/* Is @vaddr in device memory? false when unknown (bpf_find_vma is 5.17+) */
-static __always_inline bool vaddr_device(__u64 vaddr)
+/*
+ * Is @vaddr in device memory? MLA_F_DEVICE_MEM, 0 for RAM, or
+ * MLA_F_DEVICE_UNSURE where the VMA could not be looked at: bpf_find_vma
+ * is 5.17+, and it only trylocks the mmap_lock (-EBUSY while another
+ * thread holds it); the frontend then reads smaps.
+ */
+static __always_inline __u32 vaddr_device(__u64 vaddr)
 {
 	bool device = false;
 
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))
-		bpf_find_vma(bpf_get_current_task_btf(), vaddr, vma_device,
-			     &device, 0);
-	return device;
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) ||
+	    device_by_smaps)
+		return MLA_F_DEVICE_UNSURE;
+	if (bpf_find_vma(bpf_get_current_task_btf(), vaddr, vma_device, &device,
+			 0) == -MLA_EBUSY)
+		return MLA_F_DEVICE_UNSURE;
+	return device ? MLA_F_DEVICE_MEM : 0;
 }
 
 static __always_inline int ioctl_exit(long ret)
@@ -167,9 +175,11 @@ static __always_inline int ioctl_exit(long ret)
 					mm_locked_vm(mm),
 					m.size >> MLA_PAGE_SHIFT);
 		else {
-			if (!ret && vaddr_device(m.vaddr)) {
-				/* it charges nothing: name the mm anyway */
-				c.flags |= MLA_F_DEVICE_MEM;
+			__u32 dev = ret ? 0 : vaddr_device(m.vaddr);
+
+			if (dev) {
+				/* device memory charges nothing: name the mm */
+				c.flags |= dev;
 				observe_mm(mm, &c, true);
 			}
 			emit_range(&c, ret, 0, 0);

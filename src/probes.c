@@ -385,6 +385,8 @@ static void configure(struct probes *p, const struct probes_opts *o)
 	s->rodata->tool_start_ns = p->start_ns;
 	s->rodata->vfio_fops_addr = p->vfio_fops;
 	s->rodata->type1_ops_addr = p->type1_ops;
+	/* the tests' way through the path kernels before 5.17 take */
+	s->rodata->device_by_smaps = !!getenv("MLA_DEVICE_BY_SMAPS");
 	for (unsigned int i = N_PORTABLE; i < p->n; i++)
 		if (p->list[i].state == PROBE_ACTIVE)
 			s->rodata->precise = 1;

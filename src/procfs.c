@@ -125,24 +125,28 @@ static bool vma_header(const char *line, struct mla_range *r)
 	return true;
 }
 
-static bool vmflags_locked(const char *line)
+/* Has a VmFlags line one of the two-letter @flags ("lo", "io pf")? */
+static bool vmflags_any(const char *line, const char *flags)
 {
 	const char *p = line + strlen("VmFlags:");
 
 	while (*p && *p != '\n') {
 		while (*p == ' ')
 			p++;
-		if (p[0] == 'l' && p[1] == 'o' && (p[2] == ' ' || p[2] == '\n' ||
-						   p[2] == '\0'))
-			return true;
+		if (p[0] && p[1] && (p[2] == ' ' || p[2] == '\n' || !p[2]))
+			for (const char *f = flags; f[0] && f[1];
+			     f += f[2] ? 3 : 2)
+				if (p[0] == f[0] && p[1] == f[1])
+					return true;
 		while (*p && *p != ' ' && *p != '\n')
 			p++;
 	}
 	return false;
 }
 
-int parse_smaps_locked(const char *text, struct mla_range **ranges,
-		       size_t *n)
+/* The VMAs of smaps @text whose VmFlags have one of @flags. */
+static int parse_smaps_flags(const char *text, const char *flags,
+			     struct mla_range **ranges, size_t *n)
 {
 	struct mla_range cur = { 0 }, *out = NULL;
 	size_t cnt = 0, cap = 0;
@@ -156,7 +160,7 @@ int parse_smaps_locked(const char *text, struct mla_range **ranges,
 			cur = r;
 			have = true;
 		} else if (have && !strncmp(p, "VmFlags:", 8)) {
-			if (vmflags_locked(p)) {
+			if (vmflags_any(p, flags)) {
 				if (cnt == cap) {
 					size_t ncap = cap ? cap * 2 : 16;
 					struct mla_range *t =
@@ -180,6 +184,17 @@ int parse_smaps_locked(const char *text, struct mla_range **ranges,
 	*ranges = out;
 	*n = cnt;
 	return 0;
+}
+
+int parse_smaps_locked(const char *text, struct mla_range **ranges, size_t *n)
+{
+	return parse_smaps_flags(text, "lo", ranges, n);
+}
+
+/* VM_IO or VM_PFNMAP: device memory (a BAR mmapped through vfio-pci) */
+int parse_smaps_device(const char *text, struct mla_range **ranges, size_t *n)
+{
+	return parse_smaps_flags(text, "io pf", ranges, n);
 }
 
 static int parse_limit_value(const char **p, uint64_t *v)
@@ -286,16 +301,29 @@ int proc_starttime(pid_t pid, uint64_t *ticks)
 	return err;
 }
 
-int proc_locked_ranges(pid_t pid, struct mla_range **ranges, size_t *n)
+static int proc_smaps_ranges(pid_t pid,
+			     int (*parse)(const char *, struct mla_range **,
+					  size_t *),
+			     struct mla_range **ranges, size_t *n)
 {
 	char *text = proc_read(pid, "smaps", NULL);
 	int err;
 
 	if (!text)
 		return -ENOENT;
-	err = parse_smaps_locked(text, ranges, n);
+	err = parse(text, ranges, n);
 	free(text);
 	return err;
+}
+
+int proc_locked_ranges(pid_t pid, struct mla_range **ranges, size_t *n)
+{
+	return proc_smaps_ranges(pid, parse_smaps_locked, ranges, n);
+}
+
+int proc_device_ranges(pid_t pid, struct mla_range **ranges, size_t *n)
+{
+	return proc_smaps_ranges(pid, parse_smaps_device, ranges, n);
 }
 
 int proc_memlock_limit(pid_t pid, uint64_t *soft, uint64_t *hard)
@@ -385,8 +413,11 @@ bool proc_has_vfio(pid_t pid)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
+		/* a device's file from VFIO_GROUP_GET_DEVICE_FD (passed on
+		 * by a helper) is anonymous; it keeps its group's container */
 		found = !strncmp(target, "/dev/vfio/", 10) ||
-			!strcmp(target, "/dev/iommu");
+			!strcmp(target, "/dev/iommu") ||
+			!strcmp(target, "anon_inode:[vfio-device]");
 	}
 	closedir(dp);
 	return found;

@@ -30,6 +30,8 @@ int parse_stat_starttime(const char *text, uint64_t *ticks);
 /* VM_LOCKED VMAs ("lo" in VmFlags), in address order; caller frees. */
 int parse_smaps_locked(const char *text, struct mla_range **ranges,
 		       size_t *n);
+/* Device memory VMAs ("io" or "pf" in VmFlags: VM_IO, VM_PFNMAP). */
+int parse_smaps_device(const char *text, struct mla_range **ranges, size_t *n);
 /* "Max locked memory" of /proc/PID/limits, bytes; UINT64_MAX = unlimited. */
 int parse_limits_memlock(const char *text, uint64_t *soft, uint64_t *hard);
 
@@ -39,9 +41,10 @@ char *proc_read(pid_t pid, const char *file, size_t *len);
 int proc_status(pid_t pid, struct proc_status *st);
 int proc_starttime(pid_t pid, uint64_t *ticks);
 int proc_locked_ranges(pid_t pid, struct mla_range **ranges, size_t *n);
+int proc_device_ranges(pid_t pid, struct mla_range **ranges, size_t *n);
 int proc_memlock_limit(pid_t pid, uint64_t *soft, uint64_t *hard);
 int proc_comm(pid_t pid, char *buf, size_t len);
-/* Does the process hold a VFIO container/group or iommufd open? */
+/* Does the process hold a VFIO container, group, device or iommufd open? */
 bool proc_has_vfio(pid_t pid);
 /* How many VFIO groups (/dev/vfio/N) it holds open. */
 unsigned int proc_vfio_groups(pid_t pid);

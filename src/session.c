@@ -78,6 +78,8 @@ static void apply_event(struct session *s, const void *data, size_t size)
 		if (inst && read_locked_ranges(inst, NULL))
 			model_ranges_lost(inst);
 	}
+	if (e.type == MLA_EV_RANGE)
+		settle_device(&e);
 	p = model_apply_event(s->model, &e);
 	if (p && e.type == MLA_EV_FAILURE)
 		learn_process(s, p, e.comm);

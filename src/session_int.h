@@ -92,5 +92,7 @@ void record_final(struct session *s);
 void learn_process(struct session *s, struct mla_proc *p, const char *comm);
 /* VM_LOCKED ranges from /proc/PID/smaps into @inst; pages of them. */
 int read_locked_ranges(struct mla_inst *inst, uint64_t *pages);
+/* A VFIO map's MLA_F_DEVICE_UNSURE settled from smaps: DEVICE_MEM or not. */
+void settle_device(struct mla_event *e);
 
 #endif

@@ -163,17 +163,34 @@ static inline int drop_cap(int cap)
 }
 
 /* Create @ready (the tests wait for it), then hold until killed. */
-static inline __attribute__((noreturn)) void wait_killed(const char *ready)
+static inline void touch_file(const char *path)
 {
-	int fd = open(ready, O_WRONLY | O_CREAT, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
 
 	if (fd < 0) {
-		say("{\"error\":\"%s: %s\"}\n", ready, strerror(errno));
+		say("{\"error\":\"%s: %s\"}\n", path, strerror(errno));
 		_exit(2);
 	}
 	close(fd);
+}
+
+static inline __attribute__((noreturn)) void wait_killed(const char *ready)
+{
+	touch_file(ready);
 	for (;;)
 		pause();
+}
+
+/* Say @ready, then wait up to 600 s for @go (the harness's next step). */
+static inline void ready_then_wait(const char *ready, const char *go)
+{
+	touch_file(ready);
+	for (int i = 0; i < 60000 && access(go, F_OK); i++)
+		usleep(10000);
+	if (access(go, F_OK)) {
+		say("{\"error\":\"%s never came\"}\n", go);
+		_exit(2);
+	}
 }
 
 /*

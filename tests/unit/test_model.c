@@ -385,6 +385,13 @@ static void test_device_memory(void **state)
 		proc_overlap(the_proc(m), &f, &known, &lock_cap);
 		assert_int_equal(f.device, 1 << 20);
 		assert_int_equal(f.device_maps, 1);
+		/* its container closed: the RAM's uncharge is the kernel's
+		 * (precise) or the map stays for the harvest; the BAR goes */
+		model_drop_device(the_proc(m)->newest);
+		proc_overlap(the_proc(m), &f, &known, &lock_cap);
+		assert_int_equal(f.device, 0);
+		assert_int_equal(f.device_maps, 0);
+		assert_int_equal(f.unique_locked, 4 << 20);
 		model_free(m);
 	}
 }

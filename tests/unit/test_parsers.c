@@ -76,6 +76,37 @@ static void test_smaps_locked(void **state)
 	free(r);
 }
 
+/* a vfio-pci BAR mmap is "io pf" (VM_IO | VM_PFNMAP); RAM is neither */
+static void test_smaps_device(void **state)
+{
+	const char *text =
+		"7f0000000000-7f0000100000 rw-s 00000000 00:0e 12 /dev/vfio/0\n"
+		"VmFlags: rd wr sh mr mw me ms io pf dd sd\n"
+		"7f0000100000-7f0000200000 rw-p 00000000 00:00 0\n"
+		"VmFlags: rd wr mr mw me lo ac sd\n"
+		"7f0000200000-7f0000201000 rw-s 00000000 00:0e 12 /io pf\n"
+		"VmFlags: rd wr sh pf\n"
+		"7f0000300000-7f0000301000 rw-s 00000000 00:0e 12\n"
+		"VmFlags: rd wr sh io\n"
+		"7f0000400000-7f0000401000 rw-s 00000000 00:0e 12\n"
+		"VmFlags: rd wr iox pfn\n";
+	struct mla_range *r;
+	size_t n;
+
+	assert_int_equal(parse_smaps_device(text, &r, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(r[0].start, 0x7f0000000000ULL);
+	assert_int_equal(r[0].end, 0x7f0000100000ULL);
+	assert_int_equal(r[1].start, 0x7f0000200000ULL);
+	assert_int_equal(r[2].start, 0x7f0000300000ULL);
+	free(r);
+	/* and the lo parser takes none of them but the RAM */
+	assert_int_equal(parse_smaps_locked(text, &r, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].start, 0x7f0000100000ULL);
+	free(r);
+}
+
 static void test_limits(void **state)
 {
 	const char *text =
@@ -150,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_status_kthread_and_garbage),
 		cmocka_unit_test(test_stat_starttime),
 		cmocka_unit_test(test_smaps_locked),
+		cmocka_unit_test(test_smaps_device),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_ksyms_suffix_and_exact),
 		cmocka_unit_test(test_escape),

@@ -229,7 +229,7 @@ def check_hold(c, block, name,
     steps, summary, holding = got
     if not c.check(test, holding, "holder printed no state"):
         return
-    h = holding[0]
+    h = holding[-1]  # the state it ended in (hold_change: after a change)
     procs = {p["pid"]: p for p in summary["processes"]}
     p = procs.get(h["pid"])
     if not c.check(test, p, f"pid {h['pid']} not reported"):
@@ -472,6 +472,9 @@ KINDS = {
     "run": check_run_kind,
     "hold": lambda c, sc, block, ctx: check_hold(c, block, sc.name),
     # the same state made under `report`: one event a VFIO map
+    # report started on a held state, which then changes under it
+    "hold_change": lambda c, sc, block, ctx: check_hold(
+        c, block, sc.name, "report of a held state that changed while it ran"),
     "hold_live": lambda c, sc, block, ctx: check_hold(
         c, block, sc.name, "report of a process that mapped while it ran"),
     "report_limits": lambda c, sc, block, ctx:

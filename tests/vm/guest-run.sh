@@ -26,7 +26,8 @@ dump() { # NAME KIND FILE
 # (its pid in $reporter); report_stop NAME: stop it, print its exit status.
 report_start() {
 	rm -f "/tmp/$1.tool"
-	"$T" report --json -o "/tmp/$1.json" --ready-file "/tmp/$1.tool" \
+	# shellcheck disable=SC2086 # the scenario's options, one word each
+	env $mla_env "$T" report $mla_opts --json -o "/tmp/$1.json" --ready-file "/tmp/$1.tool" \
 		2>"/tmp/$1.err" &
 	reporter=$!
 	mla_wait_file "/tmp/$1.tool" 600
@@ -56,7 +57,7 @@ run() {
 	local name=$1 opts=$2 rc
 	shift 2
 	# shellcheck disable=SC2086 # options, one word each
-	"$T" run $opts --json -o "/tmp/$name.json" --events "/tmp/$name.ev" \
+	env $mla_env "$T" run $opts --json -o "/tmp/$name.json" --events "/tmp/$name.ev" \
 		--record "/tmp/$name.mla" -- "$@" >"/tmp/$name.out" 2>"/tmp/$name.err"
 	rc=$?
 	echo "MLA|$name|rc|$rc"
@@ -82,6 +83,26 @@ hold() {
 	echo "MLA|$name|seconds|$t0 $t1"
 	kill "$holder"
 	wait "$holder"
+	for k in out err json; do dump "$name" "$k" "/tmp/$name.$k"; done
+}
+
+# hold_change NAME PROGRAM SCENARIO: hold's state, then `report` started,
+# then the holder changes it (after .go, saying so in .done) while report
+# runs: what the start-up walk found must leave the report as it goes.
+hold_change() {
+	local name=$1 holder
+	rm -f "/tmp/$name.ready" "/tmp/$name.go" "/tmp/$name.done"
+	"$2" "$3" "/tmp/$name.ready" "/tmp/$name.go" "/tmp/$name.done" \
+		>"/tmp/$name.out" 2>"/tmp/$name.herr" &
+	holder=$!
+	mla_wait_file "/tmp/$name.ready" 1800
+	report_start "$name"
+	: >"/tmp/$name.go"
+	mla_wait_file "/tmp/$name.done" 600
+	report_stop "$name"
+	kill "$holder"
+	wait "$holder"
+	cat "/tmp/$name.herr" >>"/tmp/$name.err"
 	for k in out err json; do dump "$name" "$k" "/tmp/$name.$k"; done
 }
 
@@ -381,10 +402,20 @@ while read -r name where kind _ opts prog args <&3; do
 	# MLA_VM_ONLY on the host (run-scenarios.sh): these scenarios only
 	case ",${mla_only:-$name}," in *",$name,"*) ;; *) continue ;; esac
 	[ "$opts" = - ] && opts= || opts=$(echo "$opts" | tr , ' ')
+	# MLA_X=Y among the options: the tool's environment (run and
+	# report_start take both)
+	mla_env='' mla_opts=''
+	for o in $opts; do
+		case $o in
+		MLA_*=*) mla_env="$mla_env $o" ;;
+		*) mla_opts="$mla_opts $o" ;;
+		esac
+	done
+	opts=$mla_opts
 	case $kind in
 	tool) tool "$name" "$prog" $args ;;
 	run) run "$name" "$opts" "$S/$prog" $args ;;
-	hold | hold_live | report_limits | qemu_like | late | cgroupns | \
+	hold | hold_change | hold_live | report_limits | qemu_like | late | cgroupns | \
 		qemu | qemu_refused | users)
 		"$kind" "$name" "$S/$prog" $args ;;
 	*) echo "guest-run.sh: $name: unknown kind '$kind'" >&2 ;;

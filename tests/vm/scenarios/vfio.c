@@ -20,7 +20,9 @@
  *   bar         map the edu device's BAR0 (device memory, VM_PFNMAP: not
  *               charged) at two IOVAs, then 4 MiB of RAM mlocked first;
  *               exit holding all: only the RAM counts, once per source
- *   hold_bar READY  bar's state, then wait like hold
+ *   hold_bar READY [GO DONE]  bar's state, then wait like hold; with GO:
+ *               once GO appears, unmap the BAR's second map, touch DONE
+ *               and wait again
  *   hold        overlap_mlock's state, then wait to be killed (for a tool
  *               started afterwards); touches $2 when ready
  *   hold_many   map one page at 65535 IOVAs (type1's default
@@ -228,21 +230,24 @@ static void *map_bar0(int g, size_t *size)
 	return p;
 }
 
-/* What bar's state must show: the RAM once per source, the BAR apart. */
-static void bar_figures(size_t size)
+/* What bar's state must show: the RAM once per source, the BAR apart
+ * (@maps of it) */
+static void bar_figures(size_t size, int maps)
 {
 	step_note("\"mlock_and_vfio_kib\":4096,\"vfio_and_vfio_kib\":0,"
 		  "\"max_vfio_multiplicity\":1,\"unique_locked_kib\":4096,"
-		  "\"vfio_device_kib\":%zu,\"vfio_device_mappings\":2",
-		  2 * size / 1024);
+		  "\"vfio_device_kib\":%zu,\"vfio_device_mappings\":%d",
+		  maps * size / 1024, maps);
 }
 
 /*
  * Device memory in a VFIO container charges nothing (type1 skips reserved
  * and PFNMAP pages); mapped twice it is still no RAM counted twice.
- * @ready: then hold it (hold_bar), for a tool started afterwards.
+ * @ready: then hold it (hold_bar), for a tool started afterwards; @go:
+ * once it appears, unmap one of the BAR's two maps, which the tool found
+ * at its start, and hold that (saying so in @done).
  */
-static int bar(const char *ready)
+static int bar(const char *ready, const char *go, const char *done)
 {
 	int g, c = container_open(0, &g);
 	char *ram = map_anon(4 * MIB, 0);
@@ -253,13 +258,21 @@ static int bar(const char *ready)
 	STEP("map_bar0_again", "vfio", dma_map(c, bar0, IOVA(2), size));
 	STEP("mlock_4m", "mlock", rc(mlock(ram, 4 * MIB)));
 	if (!ready)
-		bar_figures(size);
+		bar_figures(size, 2);
 	STEP("map_ram_4m", "vfio", dma_map(c, ram, IOVA(3), 4 * MIB));
 	if (!ready)
 		return 0;
-	bar_figures(size);
+	bar_figures(size, 2);
 	step_note(",\"mlock_kib\":4096,\"vfio_kib\":4096");
 	STEP("holding", "none", 0);
+	if (go) {
+		ready_then_wait(ready, go);
+		STEP("unmap_bar0_again", "vfio", dma_unmap(c, IOVA(2), size));
+		bar_figures(size, 1);
+		step_note(",\"mlock_kib\":4096,\"vfio_kib\":4096");
+		STEP("holding", "none", 0);
+		ready = done;
+	}
 	wait_killed(ready);
 }
 
@@ -689,9 +702,10 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "overlap_vfio"))
 		return overlap_vfio();
 	if (!strcmp(what, "bar"))
-		return bar(NULL);
+		return bar(NULL, NULL, NULL);
 	if (!strcmp(what, "hold_bar") && argc > 2)
-		return bar(argv[2]);
+		return bar(argv[2], argc > 4 ? argv[3] : NULL,
+			   argc > 4 ? argv[4] : NULL);
 	if (!strcmp(what, "other_task"))
 		return other_task();
 	if (!strcmp(what, "owner_change"))
@@ -712,6 +726,6 @@ int main(int argc, char **argv)
 	say("{\"error\":\"usage: vfio map_unmap|mlocked|double_map|"
 	    "overlap_mlock|overlap_vfio|bar|other_task|owner_change|limits|"
 	    "refused_maps|"
-	    "hold READY|hold_bar READY|bench_map N [thp-apart|asis]\"}\n");
+	    "hold READY|hold_bar READY [GO DONE]|bench_map N [thp-apart|asis]\"}\n");
 	return 2;
 }
